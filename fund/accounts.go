@@ -1,0 +1,216 @@
+package fund
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shelin/internal/apperr"
+	"shelin/internal/money"
+)
+
+var validKinds = map[string]bool{
+	KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true,
+	KindSupplierPayable: true, KindMakerPayable: true, KindProviderFees: true, KindEarmark: true,
+	KindProject: true, KindContributions: true, KindFundDeficit: true,
+}
+
+// creditNormal kinds show their balance as the negated stored balance.
+var creditNormal = map[string]bool{
+	KindGroupBuyEscrow: true, KindSupplierPayable: true, KindMakerPayable: true,
+	KindProviderFees: true, KindEarmark: true, KindProject: true,
+}
+
+func (r AccountRef) valid() bool { return validKinds[r.Kind] }
+
+// posting is one line of an entry before it is written.
+type posting struct {
+	acct   AccountRef
+	amount money.Amount // debit positive
+}
+
+// ensureAccounts returns the ids of the named accounts, creating the missing ones.
+func ensureAccounts(ctx context.Context, tx *sqlx.Tx, communityID string, refs []AccountRef) (map[AccountRef]string, error) {
+	kinds := make([]string, 0, len(refs))
+	keys := make([]string, 0, len(refs))
+	seen := map[AccountRef]bool{}
+	for _, r := range refs {
+		if !r.valid() {
+			return nil, apperr.New(apperr.Invalid, "unknown account kind %q", r.Kind)
+		}
+		if !seen[r] {
+			seen[r] = true
+			kinds = append(kinds, r.Kind)
+			keys = append(keys, r.Key)
+		}
+	}
+	ids := make(map[AccountRef]string, len(kinds))
+	load := func() error {
+		rows, err := tx.QueryxContext(ctx, `
+			SELECT a.id, a.kind, a.key FROM ledger_accounts a
+			JOIN unnest($2::text[], $3::text[]) AS w(kind, key) ON a.kind = w.kind AND a.key = w.key
+			WHERE a.community_id = $1`, communityID, pq.Array(kinds), pq.Array(keys))
+		if err != nil {
+			return fmt.Errorf("fund: load accounts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var r AccountRef
+			if err := rows.Scan(&id, &r.Kind, &r.Key); err != nil {
+				return err
+			}
+			ids[r] = id
+		}
+		return rows.Err()
+	}
+	if err := load(); err != nil {
+		return nil, err
+	}
+	if len(ids) == len(kinds) {
+		return ids, nil
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO ledger_accounts (community_id, kind, key)
+		SELECT $1, w.kind, w.key FROM unnest($2::text[], $3::text[]) AS w(kind, key)
+		ON CONFLICT (community_id, kind, key) DO NOTHING`, communityID, pq.Array(kinds), pq.Array(keys)); err != nil {
+		return nil, fmt.Errorf("fund: create accounts: %w", err)
+	}
+	if err := load(); err != nil {
+		return nil, err
+	}
+	if len(ids) != len(kinds) {
+		return nil, fmt.Errorf("fund: accounts missing after create")
+	}
+	return ids, nil
+}
+
+// entry is a ledger entry to write.
+type entry struct {
+	id           string // optional: preset id
+	communityID  string
+	kind         string
+	sourceKind   string
+	sourceID     string
+	sourceRef    string
+	memo         string
+	rulesVersion *int
+	at           time.Time
+	postings     []posting
+}
+
+// writeEntry inserts the entry and its postings. Postings to the same account
+// are merged, zero postings dropped, and they are written in account id order
+// so that the balance row locks are always taken in the same order.
+func writeEntry(ctx context.Context, tx *sqlx.Tx, e entry) (string, error) {
+	refs := make([]AccountRef, 0, len(e.postings))
+	for _, p := range e.postings {
+		refs = append(refs, p.acct)
+	}
+	ids, err := ensureAccounts(ctx, tx, e.communityID, refs)
+	if err != nil {
+		return "", err
+	}
+	return writeEntryWith(ctx, tx, ids, e)
+}
+
+// writeEntryWith is writeEntry with the account ids already known.
+func writeEntryWith(ctx context.Context, tx *sqlx.Tx, ids map[AccountRef]string, e entry) (string, error) {
+	var err error
+	byID := map[string]money.Amount{}
+	total := money.Zero
+	for _, p := range e.postings {
+		byID[ids[p.acct]] = byID[ids[p.acct]].Add(p.amount)
+		total = total.Add(p.amount)
+	}
+	if !total.IsZero() {
+		return "", fmt.Errorf("fund: entry %s does not balance (%s)", e.kind, total)
+	}
+	acctIDs := make([]string, 0, len(byID))
+	for id, a := range byID {
+		if !a.IsZero() {
+			acctIDs = append(acctIDs, id)
+		}
+	}
+	if len(acctIDs) < 2 {
+		return "", apperr.New(apperr.Invalid, "nothing to post: the amounts are zero")
+	}
+	sort.Strings(acctIDs)
+	amounts := make([]string, len(acctIDs))
+	for i, id := range acctIDs {
+		amounts[i] = byID[id].String()
+	}
+	if e.at.IsZero() {
+		e.at = time.Now()
+	}
+	var id string
+	if e.id != "" {
+		err = tx.GetContext(ctx, &id, `
+			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`,
+			e.id, e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at)
+	} else {
+		err = tx.GetContext(ctx, &id, `
+			INSERT INTO ledger_entries (community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`,
+			e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at)
+	}
+	if err != nil {
+		return "", fmt.Errorf("fund: insert entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO ledger_postings (entry_id, account_id, amount)
+		SELECT $1, a, m::numeric FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS w(a, m, o) ORDER BY o`,
+		id, pq.Array(acctIDs), pq.Array(amounts)); err != nil {
+		if isOverdraw(err) {
+			return "", apperr.Conflictf("the fund or project does not hold enough money for this")
+		}
+		return "", fmt.Errorf("fund: insert postings: %w", err)
+	}
+	return id, nil
+}
+
+func isOverdraw(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Constraint, "no_overdraw")
+}
+
+// checkCommunity returns not_found when the community does not exist.
+func checkCommunity(ctx context.Context, q sqlx.QueryerContext, communityID string) error {
+	if !isUUID(communityID) {
+		return apperr.NotFoundf("community not found")
+	}
+	var ok bool
+	if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM communities WHERE id = $1)`, communityID); err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.NotFoundf("community not found")
+	}
+	return nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,142 @@
+// Package fund is the community governance development fund (社区治理发展基金):
+// a double-entry ledger per community, allocation rules, proceeds posting,
+// fund lots with tracing in both directions, and co-funded projects.
+//
+// The ledger is append-only (a database trigger refuses UPDATE and DELETE of
+// entries and postings) and every entry balances to zero, checked by a
+// deferred constraint trigger at commit. Account balances are kept by a
+// trigger on postings, in the same transaction, so they always equal the sum
+// of postings; Verify proves it.
+//
+// Sign convention: a posting's amount is positive for a debit and negative
+// for a credit, and an account's stored balance is the sum of its postings.
+// Credit-normal accounts (fund earmarks, projects, payables) therefore carry a
+// negative stored balance; Account.Balance in this package's results is shown
+// in the account's normal direction (positive = money in the fund, etc.).
+//
+// Write operations take a *sqlx.Tx so that callers compose them with their own
+// steps in one transaction (payment confirmed = mark paid + commit stock
+// reservation + PostProceeds).
+package fund
+
+import (
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/money"
+)
+
+// Ledger is the fund service of one database.
+type Ledger struct {
+	db *sqlx.DB
+}
+
+// New returns the fund service.
+func New(d *sqlx.DB) *Ledger { return &Ledger{db: d} }
+
+// Source kinds of fund money.
+const (
+	SourceSale     = "sale"
+	SourceGroupBuy = "groupbuy"
+	SourceDonation = "donation"
+)
+
+// General is the name of the unrestricted earmark. A community that never
+// set rules splits everything to it (rules version 0: general 100%).
+const General = "general"
+
+// AccountRef names an account by kind and key; accounts are created on first
+// use. Use the constructors below.
+type AccountRef struct {
+	Kind string // one of the Kind* constants
+	Key  string // location id, provider, maker name, earmark name, project id, or ""
+}
+
+// Account kinds.
+const (
+	KindCashDrawer       = "cash_drawer"       // key: location (stall) id; debit-normal
+	KindProviderClearing = "provider_clearing" // key: provider; debit-normal
+	KindBank             = "bank"              // debit-normal
+	KindGroupBuyEscrow   = "groupbuy_escrow"   // credit-normal: prepaid joins waiting for settlement
+	KindSupplierPayable  = "supplier_payable"  // credit-normal: unit cost owed for goods sold
+	KindMakerPayable     = "maker_payable"     // key: maker name; credit-normal: consigned art
+	KindProviderFees     = "provider_fees"     // credit-normal: fees the provider withholds
+	KindEarmark          = "fund_earmark"      // key: earmark name; credit-normal: uncommitted fund money
+	KindProject          = "project"           // key: project id; credit-normal: money a project holds
+	KindContributions    = "contributions"     // key: "cash" | "qr"; debit-normal: residents' money collected
+	KindFundDeficit      = "fund_deficit"      // debit-normal: refunds of money already spent
+)
+
+func CashDrawer(locationID string) AccountRef     { return AccountRef{KindCashDrawer, locationID} }
+func ProviderClearing(provider string) AccountRef { return AccountRef{KindProviderClearing, provider} }
+func Bank() AccountRef                            { return AccountRef{KindBank, ""} }
+func GroupBuyEscrow() AccountRef                  { return AccountRef{KindGroupBuyEscrow, ""} }
+func SupplierPayable() AccountRef                 { return AccountRef{KindSupplierPayable, ""} }
+func MakerPayable(maker string) AccountRef        { return AccountRef{KindMakerPayable, maker} }
+func ProviderFees() AccountRef                    { return AccountRef{KindProviderFees, ""} }
+func Earmark(name string) AccountRef              { return AccountRef{KindEarmark, name} }
+func ProjectAccount(projectID string) AccountRef  { return AccountRef{KindProject, projectID} }
+func Contributions(method string) AccountRef      { return AccountRef{KindContributions, method} }
+func FundDeficit() AccountRef                     { return AccountRef{KindFundDeficit, ""} }
+
+// MakerPart is one maker's share of consigned goods in a sale.
+type MakerPart struct {
+	Name   string
+	Amount money.Amount
+}
+
+// EarmarkPart is the part of a fund amount that went to one earmark.
+type EarmarkPart struct {
+	Name   string       `json:"name"`
+	Amount money.Amount `json:"amount"`
+}
+
+// Proceeds is one sale's (or group-buy's, or donation's) money to post.
+//
+// The entry: debit DebitAccount with Gross; credit the supplier payable with
+// SupplierCost, each maker with their part of MakerShare, the provider fees
+// account with ProviderFee (withheld by the provider from its settlement), and
+// the fund earmarks with the rest, the net proceeds:
+//
+//	net = Gross − SupplierCost − MakerShare − ProviderFee   (≥ 0, else invalid)
+//
+// split by the community's current rules (or all to Earmark when set).
+type Proceeds struct {
+	CommunityID  string
+	SourceKind   string // SourceSale | SourceGroupBuy | SourceDonation
+	SourceID     string // order id, group-buy join/campaign id, donation id: unique per kind
+	SourceRef    string // human reference shown in traces: order number, group-buy title
+	DebitAccount AccountRef
+	Gross        money.Amount
+	SupplierCost money.Amount
+	MakerShare   money.Amount
+	Makers       []MakerPart // optional breakdown of MakerShare (must sum to it); else one "maker" account
+	ProviderFee  money.Amount
+	Earmark      string    // optional: put all net proceeds into this earmark (donations for a purpose)
+	At           time.Time // zero: now
+}
+
+// Posted is the fund's part of one source after posting (and after any
+// reversals, when read with SaleFund).
+type Posted struct {
+	EntryID      string        `json:"entry_id"`
+	Net          money.Amount  `json:"net"`
+	Earmarks     []EarmarkPart `json:"earmarks"`
+	RulesVersion int           `json:"rules_version"`
+	Deficit      money.Amount  `json:"deficit"` // refunds that took back money already committed to projects
+}
+
+// Reversal undoes part of a posted source for a refund. Gross is the amount of
+// the original gross being refunded; every posting of the original entry is
+// reversed in proportion (cumulative rounding, so that refunding everything
+// reverses everything to the cent).
+type Reversal struct {
+	CommunityID   string
+	SourceKind    string
+	SourceID      string
+	ReversalID    string // refund id: the same id again returns the first result and writes nothing
+	Gross         money.Amount
+	CreditAccount AccountRef // where the refund is paid from; zero value: the original debit account
+	At            time.Time
+}

@@ -1,0 +1,464 @@
+package fund
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
+
+	"shelin/internal/apperr"
+	"shelin/internal/money"
+)
+
+var debitKinds = map[string]bool{KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true}
+
+func validSourceKind(k string) bool {
+	return k == SourceSale || k == SourceGroupBuy || k == SourceDonation
+}
+
+func (p *Proceeds) validate() (money.Amount, error) {
+	if !isUUID(p.CommunityID) {
+		return money.Zero, apperr.NotFoundf("community not found")
+	}
+	if !validSourceKind(p.SourceKind) {
+		return money.Zero, apperr.Field("source_kind", "source kind must be sale, groupbuy or donation")
+	}
+	if p.SourceID == "" || len(p.SourceID) > 200 {
+		return money.Zero, apperr.Field("source_id", "a source id (1–200 characters) is required")
+	}
+	if !debitKinds[p.DebitAccount.Kind] {
+		return money.Zero, apperr.Field("debit_account", "the money must arrive in a cash drawer, provider clearing, bank or group-buy escrow account")
+	}
+	if p.DebitAccount.Kind == KindCashDrawer && !isUUID(p.DebitAccount.Key) {
+		return money.Zero, apperr.Field("debit_account", "a cash drawer is named by its location id")
+	}
+	if !p.Gross.IsPositive() {
+		return money.Zero, apperr.Field("gross", "gross must be greater than zero")
+	}
+	for f, a := range map[string]money.Amount{"supplier_cost": p.SupplierCost, "maker_share": p.MakerShare, "provider_fee": p.ProviderFee} {
+		if a.IsNegative() {
+			return money.Zero, apperr.Field(f, "amount must not be negative")
+		}
+	}
+	if len(p.Makers) > 0 {
+		sum := money.Zero
+		for i, m := range p.Makers {
+			if strings.TrimSpace(m.Name) == "" || !m.Amount.IsPositive() {
+				return money.Zero, apperr.Field(fmt.Sprintf("makers[%d]", i), "each maker needs a name and a positive amount")
+			}
+			sum = sum.Add(m.Amount)
+		}
+		if !sum.Equal(p.MakerShare) {
+			return money.Zero, apperr.Field("makers", "the makers' parts (%s) must add up to the maker share (%s)", sum, p.MakerShare)
+		}
+	}
+	net := p.Gross.Sub(p.SupplierCost).Sub(p.MakerShare).Sub(p.ProviderFee)
+	if net.IsNegative() {
+		return money.Zero, apperr.Field("gross", "cost, maker share and fee (%s) exceed the gross amount (%s)",
+			money.Sum(p.SupplierCost, p.MakerShare, p.ProviderFee), p.Gross)
+	}
+	return net, nil
+}
+
+// PostProceeds posts one source's money in the caller's transaction: the
+// gross to the debit account, cost, makers' shares and provider fee to their
+// accounts, and the net proceeds to the fund, split into earmarks by the
+// community's current rules with the largest-remainder method. Each earmark
+// part becomes a fund lot tied to the source.
+//
+// It is idempotent per (community, SourceKind, SourceID): posting the same
+// source again returns the first result and writes nothing, even when the
+// amounts differ.
+func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Posted, error) {
+	net, err := p.validate()
+	if err != nil {
+		return Posted{}, err
+	}
+	if prev, err := readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID); err == nil {
+		return prev, nil
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return Posted{}, err
+	}
+	rules, err := currentRules(ctx, tx, p.CommunityID)
+	if err != nil {
+		return Posted{}, err
+	}
+	names := make([]string, 0, len(rules.Earmarks))
+	weights := make([]decimal.Decimal, 0, len(rules.Earmarks))
+	if p.Earmark != "" {
+		ok := p.Earmark == General
+		for _, e := range rules.Earmarks {
+			ok = ok || e.Name == p.Earmark
+		}
+		if !ok {
+			return Posted{}, apperr.Field("earmark", "earmark %q is not in the community's rules", p.Earmark)
+		}
+		names = append(names, p.Earmark)
+		weights = append(weights, decimal.NewFromInt(1))
+	} else {
+		for _, e := range rules.Earmarks {
+			names = append(names, e.Name)
+			weights = append(weights, e.Percent)
+		}
+	}
+	parts := money.Split(net, weights)
+	at := p.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+
+	postings := []posting{{p.DebitAccount, p.Gross}, {SupplierPayable(), p.SupplierCost.Neg()}, {ProviderFees(), p.ProviderFee.Neg()}}
+	if len(p.Makers) > 0 {
+		for _, m := range p.Makers {
+			postings = append(postings, posting{MakerPayable(m.Name), m.Amount.Neg()})
+		}
+	} else {
+		postings = append(postings, posting{MakerPayable("maker"), p.MakerShare.Neg()})
+	}
+	var earmarks []EarmarkPart
+	for i, a := range parts {
+		if a.IsPositive() {
+			postings = append(postings, posting{Earmark(names[i]), a.Neg()})
+			earmarks = append(earmarks, EarmarkPart{Name: names[i], Amount: a})
+		}
+	}
+	live := postings[:0]
+	for _, ps := range postings {
+		if !ps.amount.IsZero() {
+			live = append(live, ps)
+		}
+	}
+	refs := make([]AccountRef, len(live))
+	for i, ps := range live {
+		refs[i] = ps.acct
+	}
+	ids, err := ensureAccounts(ctx, tx, p.CommunityID, refs)
+	if err != nil {
+		if isFKViolation(err) {
+			return Posted{}, apperr.NotFoundf("community not found")
+		}
+		return Posted{}, err
+	}
+
+	// Claim the source first: a concurrent posting of the same source waits
+	// here and then finds the row, so the source is posted exactly once.
+	var entryID string
+	err = tx.GetContext(ctx, &entryID, `
+		INSERT INTO fund_proceeds (entry_id, community_id, source_kind, source_id, source_ref, debit_account,
+			gross, supplier_cost, maker_share, provider_fee, net, rules_version, at)
+		VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+		ON CONFLICT ON CONSTRAINT fund_proceeds_one_per_source DO NOTHING
+		RETURNING entry_id`,
+		p.CommunityID, p.SourceKind, p.SourceID, p.SourceRef, ids[p.DebitAccount],
+		p.Gross, p.SupplierCost, p.MakerShare, p.ProviderFee, net, rules.Version, at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID)
+	}
+	if err != nil {
+		return Posted{}, fmt.Errorf("fund: insert proceeds: %w", err)
+	}
+	v := rules.Version
+	if _, err := writeEntryWith(ctx, tx, ids, entry{
+		id: entryID, communityID: p.CommunityID, kind: "proceeds", sourceKind: p.SourceKind, sourceID: p.SourceID,
+		sourceRef: p.SourceRef, rulesVersion: &v, at: at, postings: live,
+	}); err != nil {
+		return Posted{}, err
+	}
+	if len(earmarks) > 0 {
+		en := make([]string, len(earmarks))
+		ea := make([]string, len(earmarks))
+		for i, e := range earmarks {
+			en[i], ea[i] = e.Name, e.Amount.String()
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO fund_lots (community_id, entry_id, earmark, source_kind, source_id, original, remaining, at)
+			SELECT $1, $2, w.e, $3, $4, w.a::numeric, w.a::numeric, $5
+			FROM unnest($6::text[], $7::text[]) WITH ORDINALITY AS w(e, a, o) ORDER BY o`,
+			p.CommunityID, entryID, p.SourceKind, p.SourceID, at, pq.Array(en), pq.Array(ea)); err != nil {
+			return Posted{}, fmt.Errorf("fund: insert lots: %w", err)
+		}
+	}
+	return Posted{EntryID: entryID, Net: net, Earmarks: earmarks, RulesVersion: rules.Version}, nil
+}
+
+func isFKViolation(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
+// readPosted returns a source's fund part after reversals.
+func readPosted(ctx context.Context, q sqlx.QueryerContext, communityID, sourceKind, sourceID string) (Posted, error) {
+	var row struct {
+		EntryID      string       `db:"entry_id"`
+		Net          money.Amount `db:"net"`
+		ReversedNet  money.Amount `db:"reversed_net"`
+		RulesVersion int          `db:"rules_version"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `
+		SELECT entry_id, net, reversed_net, rules_version FROM fund_proceeds
+		WHERE community_id = $1 AND source_kind = $2 AND source_id = $3`, communityID, sourceKind, sourceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posted{}, apperr.NotFoundf("%s %s has no fund posting", sourceKind, sourceID)
+	}
+	if err != nil {
+		return Posted{}, fmt.Errorf("fund: read proceeds: %w", err)
+	}
+	var lots []struct {
+		Earmark string       `db:"earmark"`
+		Amount  money.Amount `db:"amount"`
+		Deficit money.Amount `db:"deficit"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &lots, `
+		SELECT earmark, original - reversed - deficit AS amount, deficit FROM fund_lots
+		WHERE entry_id = $1 ORDER BY seq`, row.EntryID); err != nil {
+		return Posted{}, fmt.Errorf("fund: read lots: %w", err)
+	}
+	out := Posted{EntryID: row.EntryID, Net: row.Net.Sub(row.ReversedNet), RulesVersion: row.RulesVersion}
+	for _, l := range lots {
+		if l.Amount.IsPositive() {
+			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: l.Earmark, Amount: l.Amount})
+		}
+		out.Deficit = out.Deficit.Add(l.Deficit)
+	}
+	return out, nil
+}
+
+// SaleFund returns what a source (a sale, by its order id) put into the fund,
+// after refunds: the net proceeds and their earmarks. Receipts show it.
+func (l *Ledger) SaleFund(ctx context.Context, q sqlx.QueryerContext, communityID, sourceKind, sourceID string) (Posted, error) {
+	if !isUUID(communityID) {
+		return Posted{}, apperr.NotFoundf("community not found")
+	}
+	return readPosted(ctx, q, communityID, sourceKind, sourceID)
+}
+
+type reversalPart struct {
+	AccountID string       `json:"account_id"`
+	Kind      string       `json:"kind"`
+	Key       string       `json:"key"`
+	Amount    money.Amount `json:"amount"`  // taken back from this posting (includes deficit)
+	Deficit   money.Amount `json:"deficit"` // part of Amount the fund no longer held
+}
+
+// ReverseProceeds reverses part of a posted source for a refund, in the
+// caller's transaction. Every credit posting of the original entry (cost,
+// makers, fee, each earmark) gives back its share of r.Gross, split with the
+// largest-remainder method over what each still holds, so that refunding the
+// whole gross reverses everything to the cent. The refund is credited to
+// r.CreditAccount (default: the account the money arrived in).
+//
+// Fund money is taken back from the source's lots. When a lot's money has
+// already been committed to a project, the shortfall is recorded as a visible
+// deficit (debited to the fund_deficit account and on the lot), never as a
+// negative fund balance.
+//
+// Idempotent per (community, ReversalID). The returned Posted describes this
+// reversal: Net is the fund money it took back, Deficit the part of it that
+// had already been spent.
+func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (Posted, error) {
+	if !isUUID(r.CommunityID) {
+		return Posted{}, apperr.NotFoundf("community not found")
+	}
+	if r.ReversalID == "" || len(r.ReversalID) > 200 {
+		return Posted{}, apperr.Field("reversal_id", "a reversal id (1–200 characters) is required")
+	}
+	if !r.Gross.IsPositive() {
+		return Posted{}, apperr.Field("amount", "the refunded amount must be greater than zero")
+	}
+	if r.CreditAccount != (AccountRef{}) && !debitKinds[r.CreditAccount.Kind] {
+		return Posted{}, apperr.Field("credit_account", "a refund is paid from a cash drawer, provider clearing, bank or group-buy escrow account")
+	}
+	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID); err != nil || ok {
+		return prev, err
+	}
+	var pr struct {
+		EntryID       string       `db:"entry_id"`
+		DebitAccount  string       `db:"debit_account"`
+		Gross         money.Amount `db:"gross"`
+		ReversedGross money.Amount `db:"reversed_gross"`
+		RulesVersion  int          `db:"rules_version"`
+		DebitKind     string       `db:"kind"`
+		DebitKey      string       `db:"key"`
+	}
+	err := tx.GetContext(ctx, &pr, `
+		SELECT p.entry_id, p.debit_account, p.gross, p.reversed_gross, p.rules_version, a.kind, a.key
+		FROM fund_proceeds p JOIN ledger_accounts a ON a.id = p.debit_account
+		WHERE p.community_id = $1 AND p.source_kind = $2 AND p.source_id = $3
+		FOR UPDATE OF p`, r.CommunityID, r.SourceKind, r.SourceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posted{}, apperr.NotFoundf("%s %s has no fund posting to reverse", r.SourceKind, r.SourceID)
+	}
+	if err != nil {
+		return Posted{}, fmt.Errorf("fund: lock proceeds: %w", err)
+	}
+	// Another transaction may have recorded this reversal while we waited.
+	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID); err != nil || ok {
+		return prev, err
+	}
+	left := pr.Gross.Sub(pr.ReversedGross)
+	if r.Gross.GreaterThan(left) {
+		return Posted{}, apperr.Field("amount", "the refund (%s) is more than what is left to refund (%s)", r.Gross, left)
+	}
+
+	// What each original credit posting still holds.
+	var orig []struct {
+		AccountID string       `db:"account_id"`
+		Kind      string       `db:"kind"`
+		Key       string       `db:"key"`
+		Amount    money.Amount `db:"amount"`
+	}
+	if err := tx.SelectContext(ctx, &orig, `
+		SELECT p.account_id, a.kind, a.key, -p.amount AS amount
+		FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE p.entry_id = $1 AND p.amount < 0 ORDER BY p.id`, pr.EntryID); err != nil {
+		return Posted{}, fmt.Errorf("fund: read postings: %w", err)
+	}
+	var prevParts []json.RawMessage
+	if err := tx.SelectContext(ctx, &prevParts, `SELECT parts FROM fund_reversals WHERE proceeds_entry_id = $1`, pr.EntryID); err != nil {
+		return Posted{}, fmt.Errorf("fund: read reversals: %w", err)
+	}
+	taken := map[string]money.Amount{}
+	for _, raw := range prevParts {
+		var ps []reversalPart
+		if err := json.Unmarshal(raw, &ps); err != nil {
+			return Posted{}, fmt.Errorf("fund: reversal parts: %w", err)
+		}
+		for _, p := range ps {
+			taken[p.AccountID] = taken[p.AccountID].Add(p.Amount)
+		}
+	}
+	weights := make([]decimal.Decimal, len(orig))
+	for i, o := range orig {
+		weights[i] = o.Amount.Sub(taken[o.AccountID]).Decimal()
+	}
+	shares := money.Split(r.Gross, weights)
+
+	// Lock the source's lots (in FIFO order, like commitments do).
+	var lots []struct {
+		ID        string       `db:"id"`
+		Earmark   string       `db:"earmark"`
+		Remaining money.Amount `db:"remaining"`
+	}
+	if err := tx.SelectContext(ctx, &lots, `SELECT id, earmark, remaining FROM fund_lots WHERE entry_id = $1 ORDER BY at, seq FOR UPDATE`, pr.EntryID); err != nil {
+		return Posted{}, fmt.Errorf("fund: lock lots: %w", err)
+	}
+	lotOf := map[string]int{}
+	for i, lt := range lots {
+		lotOf[lt.Earmark] = i
+	}
+
+	credit := r.CreditAccount
+	if credit == (AccountRef{}) {
+		credit = AccountRef{pr.DebitKind, pr.DebitKey}
+	}
+	postings := []posting{{credit, r.Gross.Neg()}}
+	parts := make([]reversalPart, 0, len(orig))
+	out := Posted{RulesVersion: pr.RulesVersion}
+	deficitTotal := money.Zero
+	for i, o := range orig {
+		share := shares[i]
+		if share.IsZero() {
+			continue
+		}
+		part := reversalPart{AccountID: o.AccountID, Kind: o.Kind, Key: o.Key, Amount: share}
+		if o.Kind == KindEarmark {
+			li, ok := lotOf[o.Key]
+			if !ok {
+				return Posted{}, fmt.Errorf("fund: entry %s has no lot for earmark %s", pr.EntryID, o.Key)
+			}
+			back := money.Min(share, lots[li].Remaining)
+			short := share.Sub(back)
+			part.Deficit = short
+			if back.IsPositive() {
+				postings = append(postings, posting{Earmark(o.Key), back})
+			}
+			if short.IsPositive() {
+				postings = append(postings, posting{FundDeficit(), short})
+				deficitTotal = deficitTotal.Add(short)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE fund_lots SET remaining = remaining - $2, reversed = reversed + $2, deficit = deficit + $3 WHERE id = $1`,
+				lots[li].ID, back, short); err != nil {
+				return Posted{}, fmt.Errorf("fund: reverse lot: %w", err)
+			}
+			out.Net = out.Net.Add(share)
+			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: o.Key, Amount: share})
+		} else {
+			postings = append(postings, posting{AccountRef{o.Kind, o.Key}, share})
+		}
+		parts = append(parts, part)
+	}
+	out.Deficit = deficitTotal
+	at := r.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	entryID, err := writeEntry(ctx, tx, entry{
+		communityID: r.CommunityID, kind: "reversal", sourceKind: r.SourceKind, sourceID: r.SourceID,
+		sourceRef: r.ReversalID, memo: "refund " + r.ReversalID, at: at, postings: postings,
+	})
+	if err != nil {
+		return Posted{}, err
+	}
+	rawParts, _ := json.Marshal(parts)
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO fund_reversals (entry_id, community_id, proceeds_entry_id, reversal_id, gross, net, deficit, parts, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		entryID, r.CommunityID, pr.EntryID, r.ReversalID, r.Gross, out.Net, deficitTotal, rawParts, at); err != nil {
+		return Posted{}, fmt.Errorf("fund: insert reversal: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE fund_proceeds SET reversed_gross = reversed_gross + $2, reversed_net = reversed_net + $3 WHERE entry_id = $1`,
+		pr.EntryID, r.Gross, out.Net); err != nil {
+		return Posted{}, fmt.Errorf("fund: update proceeds: %w", err)
+	}
+	out.EntryID = entryID
+	return out, nil
+}
+
+func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, reversalID string) (Posted, bool, error) {
+	var row struct {
+		EntryID      string          `db:"entry_id"`
+		Net          money.Amount    `db:"net"`
+		Deficit      money.Amount    `db:"deficit"`
+		Parts        json.RawMessage `db:"parts"`
+		RulesVersion int             `db:"rules_version"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `
+		SELECT r.entry_id, r.net, r.deficit, r.parts, p.rules_version
+		FROM fund_reversals r JOIN fund_proceeds p ON p.entry_id = r.proceeds_entry_id
+		WHERE r.community_id = $1 AND r.reversal_id = $2`, communityID, reversalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posted{}, false, nil
+	}
+	if err != nil {
+		return Posted{}, false, fmt.Errorf("fund: read reversal: %w", err)
+	}
+	var parts []reversalPart
+	if err := json.Unmarshal(row.Parts, &parts); err != nil {
+		return Posted{}, false, err
+	}
+	out := Posted{EntryID: row.EntryID, Net: row.Net, Deficit: row.Deficit, RulesVersion: row.RulesVersion}
+	for _, p := range parts {
+		if p.Kind == KindEarmark {
+			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: p.Key, Amount: p.Amount})
+		}
+	}
+	return out, true, nil
+}
+
+// sortRefs is used by tests and Verify for stable output.
+func sortRefs(rs []AccountRef) {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Kind != rs[j].Kind {
+			return rs[i].Kind < rs[j].Kind
+		}
+		return rs[i].Key < rs[j].Key
+	})
+}
