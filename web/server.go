@@ -11,8 +11,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"shelin/identity"
+	"shelin/internal/jobs"
 )
 
 // Config is what the server needs from the environment.
@@ -33,6 +35,11 @@ type Server struct {
 	ids *identity.Service
 	ui  *ui
 
+	// Durable background work: each area registers workers in registerJobs.
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
+	jobs     *jobs.Client
+
 	// ctx ends when the server shuts down (live event streams watch it).
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -51,7 +58,9 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, db: d, log: cfg.Logger, ids: identity.New(d), ui: u, ctx: ctx, cancel: cancel}
+	s := &Server{cfg: cfg, db: d, log: cfg.Logger, ids: identity.New(d), ui: u, ctx: ctx, cancel: cancel,
+		workers: river.NewWorkers()}
+	s.registerJobs()
 	return s, nil
 }
 

@@ -78,7 +78,7 @@ func FreshURL(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
-	return withDB(base, name)
+	return WithDB(base, name)
 }
 
 func create(base string) (*sqlx.DB, error) {
@@ -86,7 +86,7 @@ func create(base string) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return db.Open(context.Background(), withDB(base, name))
+	return db.Open(context.Background(), WithDB(base, name))
 }
 
 func clone(base string) (string, error) {
@@ -119,7 +119,7 @@ func clone(base string) (string, error) {
 		if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+build); err != nil {
 			return "", fmt.Errorf("create template: %w", err)
 		}
-		td, err := db.Open(ctx, withDB(base, build))
+		td, err := db.Open(ctx, WithDB(base, build))
 		if err != nil {
 			return "", err
 		}
@@ -154,7 +154,8 @@ func migrationsHash() string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-func withDB(base, name string) string {
+// WithDB returns base with its database name replaced.
+func WithDB(base, name string) string {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme == "" {
 		return base + " dbname=" + name

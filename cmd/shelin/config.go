@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// config holds every setting; each comes from an environment variable and a
+// flag of the same meaning (the flag wins).
+type config struct {
+	DatabaseURL   string
+	Addr          string
+	BaseURL       string
+	AdminLogin    string
+	AdminPassword string
+	SecretKey     string
+	SandboxSecret string
+	LogFormat     string
+	Migrate       bool
+}
+
+func envOr(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// register adds the flags to fs with defaults from the environment.
+func (c *config) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&c.Addr, "addr", envOr("SHELIN_ADDR", ":8080"), "listen address (env SHELIN_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", envOr("SHELIN_BASE_URL", ""), "public URL used in links and QR codes, e.g. https://shelin.example.cn (env SHELIN_BASE_URL; default http://localhost<addr>)")
+	fs.StringVar(&c.AdminLogin, "admin-login", envOr("SHELIN_ADMIN_LOGIN", ""), "bootstrap platform admin login, created on first start (env SHELIN_ADMIN_LOGIN)")
+	fs.StringVar(&c.AdminPassword, "admin-password", envOr("SHELIN_ADMIN_PASSWORD", ""), "bootstrap platform admin password, 8+ characters (env SHELIN_ADMIN_PASSWORD)")
+	fs.StringVar(&c.SecretKey, "secret-key", envOr("SHELIN_SECRET_KEY", ""), "64 hex characters (32 bytes): encrypts stored secrets, signs cookies (env SHELIN_SECRET_KEY)")
+	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider, 16+ characters (env SHELIN_SANDBOX_SECRET)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
+}
+
+// check validates the configuration and says in one line what is wrong.
+func (c *config) check() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set (e.g. postgres://user@host:5432/shelin?sslmode=disable)")
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("DATABASE_URL must be a postgres:// URL")
+	}
+	if !strings.Contains(c.Addr, ":") {
+		return fmt.Errorf("SHELIN_ADDR %q must look like :8080 or 127.0.0.1:8080", c.Addr)
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("SHELIN_BASE_URL %q must be an http(s) URL", c.BaseURL)
+	}
+	if (c.AdminLogin == "") != (c.AdminPassword == "") {
+		return errors.New("set both SHELIN_ADMIN_LOGIN and SHELIN_ADMIN_PASSWORD, or neither")
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		return errors.New("SHELIN_ADMIN_PASSWORD must be at least 8 characters")
+	}
+	if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
+		return errors.New("SHELIN_SECRET_KEY must be 64 hex characters (generate one with: openssl rand -hex 32)")
+	}
+	if len(c.SandboxSecret) < 16 {
+		return errors.New("SHELIN_SANDBOX_SECRET must be at least 16 characters")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return errors.New("SHELIN_LOG_FORMAT must be json or text")
+	}
+	return nil
+}
+
+func (c *config) secretKey() []byte {
+	b, _ := hex.DecodeString(c.SecretKey)
+	return b
+}

@@ -1,0 +1,61 @@
+// Command shelin is Shelin's one binary: the web service, migrations, the
+// developer's private database with demo data, and maintenance commands.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `shelin — point of sale, charity group-buys and a traceable community fund
+
+Usage:
+  shelin serve [flags]        run the web service
+  shelin migrate [flags]      apply database migrations (a second run is a no-op)
+  shelin dev [flags]          private PostgreSQL under ./var/pg (unless DATABASE_URL is set),
+                              migrations, demo data once, then serve
+  shelin seed-demo [flags]    load the Wuhan Road demo data (once)
+  shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
+                              (started if needed) unless DATABASE_URL is already set
+  shelin ledger verify        check every community's ledger
+  shelin version              print the version
+
+Run "shelin COMMAND --help" for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(args)
+	case "migrate":
+		err = cmdMigrate(args)
+	case "dev":
+		err = cmdDev(args)
+	case "seed-demo":
+		err = cmdSeedDemo(args)
+	case "pg":
+		err = cmdPG(args)
+	case "version", "--version", "-v":
+		fmt.Println("shelin", version)
+	case "help", "--help", "-h":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "shelin: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		slog.Error(err.Error())
+		fmt.Fprintln(os.Stderr, "shelin:", err)
+		os.Exit(1)
+	}
+}

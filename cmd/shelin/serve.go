@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/db"
+	"shelin/web"
+)
+
+func cmdServe(args []string) error {
+	var cfg config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	fs.BoolVar(&cfg.Migrate, "migrate", false, "apply pending migrations before serving")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: shelin serve [flags]\n\nEvery flag can also be set by the environment variable named in its description.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg, nil)
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+}
+
+// openDB connects and makes sure the schema is current: with migrate it
+// applies what is pending, without it it refuses an out-of-date schema.
+func openDB(ctx context.Context, cfg config, migrate bool) (*sqlx.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := db.Migrate(ctx, d.DB); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	n, err := db.Pending(ctx, d.DB)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if n > 0 {
+		d.Close()
+		return nil, fmt.Errorf("the database schema is %d migration(s) behind; run `shelin migrate` or start with --migrate", n)
+	}
+	return d, nil
+}
+
+// serve runs the web service until ctx ends, then shuts down gracefully.
+// ready, if not nil, is called once the listener is up.
+func serve(ctx context.Context, cfg config, ready func()) error {
+	log := newLogger(cfg.LogFormat)
+	slog.SetDefault(log)
+	d, err := openDB(ctx, cfg, cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret,
+		Version: version, Logger: log}, d)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if cfg.AdminLogin != "" {
+		created, err := srv.Identity().EnsurePlatformAdmin(ctx, cfg.AdminLogin, cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if created {
+			log.Info("created the bootstrap platform admin", "login", cfg.AdminLogin)
+		}
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	app := srv.App()
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("listening", "addr", cfg.Addr, "url", cfg.BaseURL, "version", version)
+		errc <- app.Listen(cfg.Addr)
+	}()
+	if ready != nil {
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			ready()
+		}()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	srv.Close()
+	if err := app.ShutdownWithTimeout(15 * time.Second); err != nil {
+		return err
+	}
+	return srv.Stop(context.Background())
+}
