@@ -30,13 +30,13 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bc
 // rate_limited without checking the password.
 func (s *Service) SignIn(ctx context.Context, login, password, ip string) (Session, error) {
 	keys := []string{"login:" + login, "ip:" + ip}
-	for _, k := range keys {
+	for i, k := range keys {
 		var n int
 		if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM login_failures WHERE key=$1 AND at > now() - $2::interval`,
 			k, s.FailureWindow.String()); err != nil {
 			return Session{}, err
 		}
-		if n >= s.MaxFailures {
+		if limit := []int{s.MaxFailures, s.MaxFailuresPerIP}[i]; n >= limit {
 			return Session{}, apperr.New(apperr.RateLimited, "too many failed sign-ins; try again in %d minutes", int(s.FailureWindow.Minutes()))
 		}
 	}

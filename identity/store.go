@@ -24,15 +24,16 @@ type Service struct {
 	db *sqlx.DB
 	// SessionTTL is how long a sign-in lasts.
 	SessionTTL time.Duration
-	// MaxFailures failed sign-ins within FailureWindow lock a login or an IP
-	// address out until the window has passed.
-	MaxFailures   int
-	FailureWindow time.Duration
+	// MaxFailures failed sign-ins of one login, or MaxFailuresPerIP from one
+	// address, within FailureWindow lock it out until the window has passed.
+	MaxFailures      int
+	MaxFailuresPerIP int
+	FailureWindow    time.Duration
 }
 
 // New returns a Service on d.
 func New(d *sqlx.DB) *Service {
-	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, FailureWindow: 15 * time.Minute}
+	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, MaxFailuresPerIP: 10, FailureWindow: 15 * time.Minute}
 }
 
 // DB returns the pool (for callers composing transactions).

@@ -52,21 +52,19 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	identity.SetFastHashing()
 	d := dbtest.Open(t)
-	srv, err := web.New(web.Config{BaseURL: "http://127.0.0.1", SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
-		Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err = web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
+	srv, err := web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
 		Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every test signs in from 127.0.0.1: only the per-IP throttle test
+	// lowers this again.
+	srv.Identity().MaxFailuresPerIP = 1 << 30
 	app := srv.App()
 	go app.Listener(ln)
 	t.Cleanup(func() {
@@ -194,7 +192,7 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(cancel2)
 	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancel3)
-	if err := chromedp.Run(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
@@ -216,8 +214,8 @@ func screenshotDir(t *testing.T) string {
 // screenshot saves a full-page PNG of the current page under screenshotDir.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	p := filepath.Join(screenshotDir(t), name+".png")
