@@ -214,3 +214,5 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+func pqArray(a []string) any { return pq.Array(a) }
