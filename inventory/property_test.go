@@ -44,7 +44,9 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 	}
 	var open []held
 
-	pick := func() (inventory.Product, inventory.Location) { return ps[rng.IntN(len(ps))], locs[rng.IntN(len(locs))] }
+	pick := func() (inventory.Product, inventory.Location) {
+		return ps[rng.IntN(len(ps))], locs[rng.IntN(len(locs))]
+	}
 	// Units of perishable goods in lots past best-before are not sellable;
 	// the model tolerates the checks refusing them.
 	for step := 0; step < steps; step++ {
