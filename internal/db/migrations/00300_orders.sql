@@ -46,10 +46,14 @@ CREATE TABLE order_lines (
     unit_price   numeric(14,2) NOT NULL CHECK (unit_price >= 0),
     unit_cost    numeric(14,2) NOT NULL CHECK (unit_cost >= 0),
     amount       numeric(14,2) NOT NULL,
+    -- consigned goods: the maker's name and share of this line's amount
+    maker_name   text NOT NULL DEFAULT '',
+    maker_share  numeric(14,2) NOT NULL DEFAULT 0 CHECK (maker_share >= 0 AND maker_share <= amount),
     refunded_qty integer NOT NULL DEFAULT 0 CHECK (refunded_qty >= 0 AND refunded_qty <= qty),
     UNIQUE (order_id, line_no),
     UNIQUE (order_id, product_id),
-    CHECK (amount = unit_price * qty)
+    CHECK (amount = unit_price * qty),
+    CHECK (maker_name <> '' OR maker_share = 0)
 );
 
 -- One payment per order. merchant_ref is what the provider knows the payment

@@ -1,0 +1,317 @@
+// Package orders keeps what was sold: orders with their lines at the prices
+// as sold, the one payment of each order, the order/payment state machine and
+// refunds by line. It does not move stock or money in the ledger; the use
+// cases in pos and groupbuy compose it with inventory and fund in one
+// transaction.
+//
+//	awaiting_payment ──paid──▶ paid ──refunds (partial, full)──▶ paid, refunded_total grows
+//	        │
+//	        ├──expired (at expires_at, stock released)
+//	        └──cancelled (by a volunteer, before payment)
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/apperr"
+	"shelin/internal/money"
+	"shelin/orders/payment"
+)
+
+// Order statuses.
+const (
+	AwaitingPayment = "awaiting_payment"
+	Paid            = "paid"
+	Expired         = "expired"
+	Cancelled       = "cancelled"
+)
+
+// Order is a sale (or a group-buy join) with its lines.
+type Order struct {
+	ID            string       `db:"id" json:"id"`
+	CommunityID   string       `db:"community_id" json:"community_id"`
+	Channel       string       `db:"channel" json:"channel"`
+	Number        string       `db:"number" json:"number"`
+	BusinessDay   time.Time    `db:"business_day" json:"-"`
+	Seq           int          `db:"seq" json:"-"`
+	Status        string       `db:"status" json:"status"`
+	Total         money.Amount `db:"total" json:"total"`
+	RefundedTotal money.Amount `db:"refunded_total" json:"refunded_total"`
+	ReceiptToken  string       `db:"receipt_token" json:"-"`
+	CreatedBy     *string      `db:"created_by" json:"created_by,omitempty"`
+	CreatedAt     time.Time    `db:"created_at" json:"created_at"`
+	ExpiresAt     *time.Time   `db:"expires_at" json:"expires_at,omitempty"`
+	PaidAt        *time.Time   `db:"paid_at" json:"paid_at,omitempty"`
+	ClosedAt      *time.Time   `db:"closed_at" json:"closed_at,omitempty"`
+	Lines         []Line       `db:"-" json:"lines"`
+}
+
+// Net is what the customer has paid and kept: total less refunds.
+func (o *Order) Net() money.Amount { return o.Total.Sub(o.RefundedTotal) }
+
+// Day is the business day as YYYY-MM-DD.
+func (o *Order) Day() string { return o.BusinessDay.Format("2006-01-02") }
+
+// Line is one product of an order at the price and cost as sold.
+type Line struct {
+	ID          string       `db:"id" json:"id"`
+	LineNo      int          `db:"line_no" json:"-"`
+	ProductID   string       `db:"product_id" json:"product_id"`
+	Name        string       `db:"name" json:"name"`
+	Qty         int          `db:"qty" json:"qty"`
+	UnitPrice   money.Amount `db:"unit_price" json:"unit_price"`
+	UnitCost    money.Amount `db:"unit_cost" json:"-"`
+	Amount      money.Amount `db:"amount" json:"amount"`
+	MakerName   string       `db:"maker_name" json:"-"`
+	MakerShare  money.Amount `db:"maker_share" json:"-"`
+	RefundedQty int          `db:"refunded_qty" json:"refunded_qty"`
+}
+
+// NewLine is a line to sell; the caller takes name, price and cost from the
+// catalogue at the moment of sale.
+type NewLine struct {
+	ProductID string
+	Name      string
+	Qty       int
+	UnitPrice money.Amount
+	UnitCost  money.Amount
+	// MakerName and MakerShare (of the whole line) for consigned goods.
+	MakerName  string
+	MakerShare money.Amount
+}
+
+// New describes an order to create.
+type New struct {
+	CommunityID string
+	Channel     string // "pos" or "groupbuy"
+	Prefix      string // stall prefix of the number, e.g. "MD"
+	Lines       []NewLine
+	CreatedBy   string
+	ExpiresAt   *time.Time
+}
+
+var prefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,5}$`)
+
+// ValidPrefix reports whether p can start an order number (1–6 capitals/digits).
+func ValidPrefix(p string) bool { return prefixRe.MatchString(p) }
+
+// Token returns an unguessable public token (128 bits).
+func Token() string { return payment.Token() }
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+const lineCols = `id, line_no, product_id, name, qty, unit_price, unit_cost, amount, maker_name, maker_share, refunded_qty`
+
+const orderCols = `id, community_id, channel, number, business_day, seq, status, total, refunded_total, receipt_token,
+	created_by, created_at, expires_at, paid_at, closed_at`
+
+// Create writes an awaiting_payment order with its lines and a number
+// "<prefix>-<MMDD>-<seq>" from the community's counter for its business day.
+func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
+	if in.Channel == "" {
+		in.Channel = "pos"
+	}
+	if !ValidPrefix(in.Prefix) {
+		return nil, apperr.Field("prefix", "the number prefix must be 1–6 capital letters or digits, starting with a letter")
+	}
+	if len(in.Lines) == 0 {
+		return nil, apperr.Field("lines", "an order needs at least one line")
+	}
+	seen := map[string]bool{}
+	total := money.Zero
+	for i, l := range in.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		if l.ProductID == "" {
+			return nil, apperr.Field(f+".product_id", "product_id is required")
+		}
+		if seen[l.ProductID] {
+			return nil, apperr.Field(f+".product_id", "each product may appear once; add up the quantities")
+		}
+		seen[l.ProductID] = true
+		if l.Qty <= 0 || l.Qty > 10000 {
+			return nil, apperr.Field(f+".qty", "qty must be a positive whole number")
+		}
+		if l.UnitPrice.IsNegative() || l.UnitCost.IsNegative() || l.MakerShare.IsNegative() {
+			return nil, apperr.Field(f+".price", "prices must not be negative")
+		}
+		total = total.Add(l.UnitPrice.Mul(int64(l.Qty)))
+	}
+	var day struct {
+		Day time.Time `db:"day"`
+	}
+	if err := tx.GetContext(ctx, &day, `SELECT (now() AT TIME ZONE timezone)::date AS day FROM communities WHERE id=$1`, in.CommunityID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.NotFoundf("community not found")
+		}
+		return nil, err
+	}
+	var seq int
+	if err := tx.GetContext(ctx, &seq, `INSERT INTO order_number_counters (community_id, day, last) VALUES ($1,$2,1)
+		ON CONFLICT (community_id, day) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last`,
+		in.CommunityID, day.Day); err != nil {
+		return nil, err
+	}
+	number := fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
+	var o Order
+	if err := tx.GetContext(ctx, &o, `INSERT INTO orders (community_id, channel, number, business_day, seq, status, total, receipt_token, created_by, expires_at)
+		VALUES ($1,$2,$3,$4,$5,'awaiting_payment',$6,$7,$8,$9) RETURNING `+orderCols,
+		in.CommunityID, in.Channel, number, day.Day, seq, total, Token(), nullable(in.CreatedBy), in.ExpiresAt); err != nil {
+		return nil, err
+	}
+	for i, l := range in.Lines {
+		var ln Line
+		if err := tx.GetContext(ctx, &ln, `INSERT INTO order_lines (order_id, line_no, product_id, name, qty, unit_price, unit_cost, amount, maker_name, maker_share)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING `+lineCols,
+			o.ID, i+1, l.ProductID, l.Name, l.Qty, l.UnitPrice, l.UnitCost, l.UnitPrice.Mul(int64(l.Qty)), l.MakerName, l.MakerShare); err != nil {
+			return nil, err
+		}
+		o.Lines = append(o.Lines, ln)
+	}
+	return &o, nil
+}
+
+func loadLines(ctx context.Context, q sqlx.QueryerContext, o *Order) error {
+	return sqlx.SelectContext(ctx, q, &o.Lines, `SELECT `+lineCols+` FROM order_lines WHERE order_id=$1 ORDER BY line_no`, o.ID)
+}
+
+func getOrder(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (*Order, error) {
+	var o Order
+	err := sqlx.GetContext(ctx, q, &o, `SELECT `+orderCols+` FROM orders WHERE `+where, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFoundf("sale not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := loadLines(ctx, q, &o); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// ValidID reports whether id looks like one of our ids.
+func ValidID(id string) bool { return uuidRe.MatchString(id) }
+
+// Get returns an order of the community with its lines.
+func Get(ctx context.Context, q sqlx.QueryerContext, communityID, id string) (*Order, error) {
+	if !ValidID(id) {
+		return nil, apperr.NotFoundf("sale not found")
+	}
+	return getOrder(ctx, q, `community_id=$1 AND id=$2`, communityID, id)
+}
+
+// Lock returns an order of the community with its row locked for update.
+func Lock(ctx context.Context, tx *sqlx.Tx, communityID, id string) (*Order, error) {
+	if !ValidID(id) {
+		return nil, apperr.NotFoundf("sale not found")
+	}
+	return getOrder(ctx, tx, `community_id=$1 AND id=$2 FOR UPDATE`, communityID, id)
+}
+
+// ByReceiptToken returns the order behind a public receipt token.
+func ByReceiptToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Order, error) {
+	if len(token) < 22 || len(token) > 64 {
+		return nil, apperr.NotFoundf("receipt not found")
+	}
+	return getOrder(ctx, q, `receipt_token=$1`, token)
+}
+
+// MarkPaid moves an awaiting order to paid. It reports false (and changes
+// nothing) when the order is already paid; an expired or cancelled order is
+// a conflict.
+func MarkPaid(ctx context.Context, tx *sqlx.Tx, orderID string, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status='paid', paid_at=$2 WHERE id=$1 AND status='awaiting_payment'`, orderID, at)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	var status string
+	if err := tx.GetContext(ctx, &status, `SELECT status FROM orders WHERE id=$1`, orderID); err != nil {
+		return false, err
+	}
+	if status == Paid {
+		return false, nil
+	}
+	return false, apperr.Conflictf("the sale is %s and can no longer be paid", status)
+}
+
+// Close ends an awaiting order as expired or cancelled, with its payment.
+// It reports false when the order was no longer awaiting payment.
+func Close(ctx context.Context, tx *sqlx.Tx, orderID, status string) (bool, error) {
+	if status != Expired && status != Cancelled {
+		return false, fmt.Errorf("orders: cannot close as %q", status)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status=$2, closed_at=now() WHERE id=$1 AND status='awaiting_payment'`, orderID, status)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE payments SET status=$2 WHERE order_id=$1 AND status='pending'`, orderID, status)
+	return true, err
+}
+
+// Recent lists a community's latest orders (newest first), optionally only
+// those whose ids are in ids.
+func Recent(ctx context.Context, q sqlx.QueryerContext, communityID string, limit int) ([]Order, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var out []Order
+	if err := sqlx.SelectContext(ctx, q, &out, `SELECT `+orderCols+` FROM orders WHERE community_id=$1 ORDER BY created_at DESC, seq DESC LIMIT $2`, communityID, limit); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ExpireDue lists awaiting orders whose time is up (a sweep that backs up
+// the scheduled expiry jobs).
+func ExpireDue(ctx context.Context, q sqlx.QueryerContext, now time.Time, limit int) ([]struct {
+	CommunityID string `db:"community_id"`
+	ID          string `db:"id"`
+}, error) {
+	var out []struct {
+		CommunityID string `db:"community_id"`
+		ID          string `db:"id"`
+	}
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM orders WHERE status='awaiting_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
+	return out, err
+}
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

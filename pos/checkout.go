@@ -1,0 +1,400 @@
+package pos
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"shelin/fund"
+	"shelin/internal/apperr"
+	"shelin/internal/jobs"
+	"shelin/internal/money"
+	"shelin/inventory"
+	"shelin/orders"
+	"shelin/orders/payment"
+)
+
+// SaleLine asks for qty of a product.
+type SaleLine struct {
+	ProductID string `json:"product_id"`
+	Qty       int    `json:"qty"`
+}
+
+// CheckoutInput is a sale at a stall (API.md POST {c}/sales).
+type CheckoutInput struct {
+	LocationID string
+	DeviceID   string
+	UserID     string
+	Lines      []SaleLine
+	Method     string        // "cash" or "qr"
+	Provider   string        // for qr: sandbox, static, wechatpay, alipay
+	Tendered   *money.Amount // cash: what the customer handed over
+}
+
+// Sale is an order as the stall sees it.
+type Sale struct {
+	Order         *orders.Order
+	Payment       *orders.Payment
+	LocationID    string
+	ShiftID       *string
+	ReservationID string
+	// FundAmount is what the sale put into the fund (after refunds) once
+	// paid, or what it will put in while awaiting payment.
+	FundAmount money.Amount
+	Earmarks   []fund.EarmarkPart
+}
+
+type saleRow struct {
+	LocationID    string  `db:"location_id"`
+	ShiftID       *string `db:"shift_id"`
+	DeviceID      *string `db:"device_id"`
+	VolunteerID   *string `db:"volunteer_id"`
+	ReservationID string  `db:"reservation_id"`
+}
+
+func (s *Service) saleRow(ctx context.Context, q sqlx.QueryerContext, orderID string) (saleRow, error) {
+	var r saleRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT location_id, shift_id, device_id, volunteer_id, reservation_id FROM pos_sales WHERE order_id=$1`, orderID)
+	if err != nil {
+		return r, fmt.Errorf("pos: sale row of %s: %w", orderID, err)
+	}
+	return r, nil
+}
+
+// Checkout sells at a stall in the caller's transaction: the order with its
+// lines at today's prices, stock reserved at the stall, and the payment.
+// Cash is paid at once (stock committed, proceeds posted); a QR sale waits
+// for payment until its expiry, when a durable job releases the stock.
+func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string, in CheckoutInput) (*Sale, error) {
+	stall, err := s.Stall(ctx, tx, communityID, in.LocationID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, apperr.Field("location_id", "this location is not a stall you can sell at")
+		}
+		return nil, err
+	}
+	if len(in.Lines) == 0 {
+		return nil, apperr.Field("lines", "the cart is empty")
+	}
+	var prov payment.Provider
+	switch in.Method {
+	case "cash":
+		prov, err = s.Providers.Get(payment.Cash)
+	case "qr":
+		if in.Provider == payment.Cash || in.Provider == "" {
+			return nil, apperr.Field("payment.provider", "choose a QR provider: sandbox, static, wechatpay or alipay")
+		}
+		prov, err = s.Providers.Get(in.Provider)
+		if in.Tendered != nil {
+			return nil, apperr.Field("payment.tendered", "tendered is for cash payments")
+		}
+	default:
+		return nil, apperr.Field("payment.method", "payment method must be cash or qr")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(in.Lines))
+	for i, l := range in.Lines {
+		if !orders.ValidID(l.ProductID) {
+			return nil, apperr.Field(fmt.Sprintf("lines[%d].product_id", i), "unknown product")
+		}
+		ids = append(ids, l.ProductID)
+	}
+	products, err := s.Inventory.ProductsByID(ctx, tx, communityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	newLines := make([]orders.NewLine, 0, len(in.Lines))
+	invLines := make([]inventory.Line, 0, len(in.Lines))
+	for i, l := range in.Lines {
+		p, ok := products[l.ProductID]
+		if !ok {
+			return nil, apperr.Field(fmt.Sprintf("lines[%d].product_id", i), "unknown product")
+		}
+		nl := orders.NewLine{ProductID: p.ID, Name: p.Name, Qty: l.Qty, UnitPrice: p.Price, UnitCost: p.UnitCost}
+		if p.Consigned() && p.MakerSharePercent.IsPositive() {
+			nl.MakerName = p.MakerName
+			nl.MakerShare = money.FromDecimal(p.Price.Mul(int64(l.Qty)).Decimal().Mul(p.MakerSharePercent).Div(decimal.NewFromInt(100)))
+		}
+		newLines = append(newLines, nl)
+		invLines = append(invLines, inventory.Line{ProductID: p.ID, Qty: l.Qty})
+	}
+
+	// The drawer: a cash sale needs an open shift; a QR sale joins it if any.
+	var shiftID *string
+	var shift struct {
+		ID string `db:"id"`
+	}
+	err = tx.GetContext(ctx, &shift, `SELECT id FROM pos_shifts WHERE community_id=$1 AND location_id=$2 AND closed_at IS NULL FOR SHARE`, communityID, stall.LocationID)
+	switch {
+	case err == nil:
+		shiftID = &shift.ID
+	case in.Method == "cash":
+		return nil, apperr.Conflictf("open a shift (with the cash float) before taking cash")
+	}
+
+	now := s.now()
+	var expiresAt *time.Time
+	resExpiry := now.Add(10 * time.Minute)
+	if in.Method == "qr" {
+		e := now.Add(s.qrExpiry())
+		expiresAt = &e
+		resExpiry = e.Add(reservationGrace)
+	}
+	o, err := orders.Create(ctx, tx, orders.New{CommunityID: communityID, Channel: "pos", Prefix: stall.Prefix, Lines: newLines,
+		CreatedBy: in.UserID, ExpiresAt: expiresAt})
+	if err != nil {
+		return nil, err
+	}
+	if in.Method == "qr" && !o.Total.IsPositive() {
+		return nil, apperr.Field("payment.method", "a QR payment needs an amount above zero")
+	}
+	res, err := s.Inventory.Reserve(ctx, tx, communityID, stall.LocationID, invLines, o.Number, resExpiry)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pos_sales (order_id, community_id, location_id, shift_id, device_id, volunteer_id, reservation_id)
+		VALUES ($1,$2,$3,$4,$5,$6,$7)`, o.ID, communityID, stall.LocationID, shiftID, nullable(in.DeviceID), nullable(in.UserID), res.ID); err != nil {
+		return nil, err
+	}
+	pay, err := orders.CreatePayment(ctx, tx, orders.NewPayment{CommunityID: communityID, OrderID: o.ID, Provider: prov.Name(),
+		Amount: o.Total, Tendered: in.Tendered, ExpiresAt: expiresAt})
+	if err != nil {
+		return nil, err
+	}
+	if in.Method == "cash" {
+		if _, err := s.confirm(ctx, tx, o, pay, "", in.UserID); err != nil {
+			return nil, err
+		}
+	} else {
+		created, err := prov.Create(ctx, tx, payment.CreateRequest{CommunityID: communityID, PaymentID: pay.ID, MerchantRef: pay.MerchantRef,
+			Amount: o.Total, Description: stall.Name + " " + o.Number, ExpiresAt: *expiresAt})
+		if err != nil {
+			return nil, err
+		}
+		if err := orders.SetQRPayload(ctx, tx, pay.ID, created.QRPayload); err != nil {
+			return nil, err
+		}
+		if _, err := jobs.Insert(ctx, tx, ExpireSaleArgs{CommunityID: communityID, OrderID: o.ID}, &jobs.InsertOpts{ScheduledAt: *expiresAt}); err != nil {
+			return nil, err
+		}
+		if err := notify(ctx, tx, communityID, o.ID, o.Status); err != nil {
+			return nil, err
+		}
+	}
+	return s.GetSale(ctx, tx, communityID, o.ID)
+}
+
+// GetSale returns a sale of the community with its payment and fund share.
+func (s *Service) GetSale(ctx context.Context, q sqlx.QueryerContext, communityID, orderID string) (*Sale, error) {
+	o, err := orders.Get(ctx, q, communityID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.saleRow(ctx, q, o.ID)
+	if err != nil {
+		return nil, apperr.NotFoundf("sale not found")
+	}
+	p, err := orders.PaymentOf(ctx, q, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	sale := &Sale{Order: o, Payment: p, LocationID: row.LocationID, ShiftID: row.ShiftID, ReservationID: row.ReservationID}
+	if o.Status == orders.Paid && o.Total.IsPositive() {
+		posted, err := s.Fund.SaleFund(ctx, q, communityID, fund.SourceSale, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		sale.FundAmount, sale.Earmarks = posted.Net, posted.Earmarks
+	} else if o.Status == orders.AwaitingPayment {
+		sale.FundAmount = estimateNet(o, p)
+	}
+	return sale, nil
+}
+
+func estimateNet(o *orders.Order, p *orders.Payment) money.Amount {
+	net := o.Total.Sub(p.Fee)
+	for _, l := range o.Lines {
+		net = net.Sub(l.UnitCost.Mul(int64(l.Qty))).Sub(l.MakerShare)
+	}
+	if net.IsNegative() {
+		return money.Zero
+	}
+	return net
+}
+
+// proceedsOf is the ledger posting of a paid order.
+func proceedsOf(o *orders.Order, p *orders.Payment, locationID string) fund.Proceeds {
+	pr := fund.Proceeds{CommunityID: o.CommunityID, SourceKind: fund.SourceSale, SourceID: o.ID, SourceRef: o.Number,
+		Gross: o.Total, ProviderFee: p.Fee}
+	if p.Method == "cash" {
+		pr.DebitAccount = fund.CashDrawer(locationID)
+	} else {
+		pr.DebitAccount = fund.ProviderClearing(p.Provider)
+	}
+	makers := map[string]money.Amount{}
+	for _, l := range o.Lines {
+		pr.SupplierCost = pr.SupplierCost.Add(l.UnitCost.Mul(int64(l.Qty)))
+		if l.MakerShare.IsPositive() {
+			makers[l.MakerName] = makers[l.MakerName].Add(l.MakerShare)
+			pr.MakerShare = pr.MakerShare.Add(l.MakerShare)
+		}
+	}
+	names := make([]string, 0, len(makers))
+	for n := range makers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		pr.Makers = append(pr.Makers, fund.MakerPart{Name: n, Amount: makers[n]})
+	}
+	return pr
+}
+
+// confirm is "payment confirmed" in the caller's transaction, exactly once:
+// the payment succeeds, the order is paid, the reservation becomes sale
+// movements and the proceeds are posted. A payment that already succeeded
+// reports false and changes nothing. The order row must be locked (or new).
+func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *orders.Payment, txnID, confirmedBy string) (bool, error) {
+	now := s.now()
+	changed, err := orders.SucceedPayment(ctx, tx, p.ID, txnID, confirmedBy, now)
+	if err != nil || !changed {
+		return false, err
+	}
+	if _, err := orders.MarkPaid(ctx, tx, o.ID, now); err != nil {
+		return false, err
+	}
+	row, err := s.saleRow(ctx, tx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	if err := s.Inventory.Commit(ctx, tx, o.CommunityID, row.ReservationID, o.Number); err != nil {
+		return false, err
+	}
+	if o.Total.IsPositive() {
+		if _, err := s.Fund.PostProceeds(ctx, tx, proceedsOf(o, p, row.LocationID)); err != nil {
+			return false, err
+		}
+	}
+	return true, notify(ctx, tx, o.CommunityID, o.ID, orders.Paid)
+}
+
+// ConfirmStatic records a volunteer's confirmation that a static-QR payment
+// arrived. Confirming twice has one effect.
+func (s *Service) ConfirmStatic(ctx context.Context, tx *sqlx.Tx, communityID, orderID, userID string) (*Sale, error) {
+	o, err := orders.Lock(ctx, tx, communityID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := orders.LockPayment(ctx, tx, mustPayment(ctx, tx, o.ID))
+	if err != nil {
+		return nil, err
+	}
+	if p.Provider != payment.Static {
+		return nil, apperr.Conflictf("only a static-QR sale is confirmed by hand; this one is paid by %s", p.Provider)
+	}
+	if o.Status != orders.Paid {
+		if o.Status != orders.AwaitingPayment {
+			return nil, apperr.Conflictf("the sale is %s", o.Status)
+		}
+		if _, err := s.confirm(ctx, tx, o, p, "static:"+userID, userID); err != nil {
+			return nil, err
+		}
+	}
+	return s.GetSale(ctx, tx, communityID, o.ID)
+}
+
+func mustPayment(ctx context.Context, q sqlx.QueryerContext, orderID string) string {
+	p, err := orders.PaymentOf(ctx, q, orderID)
+	if err != nil {
+		return ""
+	}
+	return p.ID
+}
+
+// Cancel ends a sale that awaits payment (the customer walked away) and
+// releases its stock. A sale the customer has already paid cannot be
+// cancelled: it is confirmed instead.
+func (s *Service) Cancel(ctx context.Context, tx *sqlx.Tx, communityID, orderID, userID string) (*Sale, error) {
+	o, err := orders.Lock(ctx, tx, communityID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status != orders.AwaitingPayment {
+		return nil, apperr.Conflictf("only a sale awaiting payment can be cancelled; this one is %s", o.Status)
+	}
+	if err := s.closeAwaiting(ctx, tx, o, orders.Cancelled); err != nil {
+		return nil, err
+	}
+	return s.GetSale(ctx, tx, communityID, o.ID)
+}
+
+// closeAwaiting closes the provider payment and the order and releases the
+// stock. When the provider says the customer already paid, the payment is
+// confirmed from the provider's answer instead.
+func (s *Service) closeAwaiting(ctx context.Context, tx *sqlx.Tx, o *orders.Order, status string) error {
+	p, err := orders.LockPayment(ctx, tx, mustPayment(ctx, tx, o.ID))
+	if err != nil {
+		return err
+	}
+	prov, err := s.Providers.Get(p.Provider)
+	if err != nil {
+		return err
+	}
+	if err := prov.Close(ctx, tx, p.MerchantRef); err != nil {
+		if !apperr.Is(err, apperr.Conflict) {
+			return err
+		}
+		q, qerr := prov.Query(ctx, tx, p.MerchantRef)
+		if qerr != nil {
+			return qerr
+		}
+		if q.Status == payment.StatusSucceeded && q.Amount.Equal(p.Amount) {
+			_, err := s.confirm(ctx, tx, o, p, q.TxnID, "")
+			if err != nil {
+				return err
+			}
+			return apperr.Conflictf("the customer has just paid: the sale is paid")
+		}
+		return err
+	}
+	if _, err := orders.Close(ctx, tx, o.ID, status); err != nil {
+		return err
+	}
+	row, err := s.saleRow(ctx, tx, o.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.Inventory.Release(ctx, tx, o.CommunityID, row.ReservationID); err != nil {
+		return err
+	}
+	return notify(ctx, tx, o.CommunityID, o.ID, status)
+}
+
+// ExpireSale is the durable expiry of a QR sale: at its expiry, an unpaid sale
+// becomes expired and its stock is released; a paid one is left alone.
+// Running it twice (retries, two replicas) has one effect. It reports whether
+// it expired the sale.
+func (s *Service) ExpireSale(ctx context.Context, tx *sqlx.Tx, communityID, orderID string) (bool, error) {
+	o, err := orders.Lock(ctx, tx, communityID, orderID)
+	if err != nil {
+		return false, err
+	}
+	if o.Status != orders.AwaitingPayment || o.ExpiresAt == nil || s.now().Before(*o.ExpiresAt) {
+		return false, nil
+	}
+	err = s.closeAwaiting(ctx, tx, o, orders.Expired)
+	if apperr.Is(err, apperr.Conflict) {
+		// Paid at the last moment: confirmed inside closeAwaiting.
+		o2, gerr := orders.Get(ctx, tx, communityID, orderID)
+		if gerr == nil && o2.Status == orders.Paid {
+			return false, nil
+		}
+	}
+	return err == nil, err
+}

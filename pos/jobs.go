@@ -1,0 +1,128 @@
+package pos
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+
+	"shelin/internal/db"
+	"shelin/internal/jobs"
+	"shelin/orders"
+	"shelin/orders/payment"
+)
+
+// ExpireSaleArgs is the durable job inserted with every QR sale, scheduled
+// at its expiry.
+type ExpireSaleArgs struct {
+	CommunityID string `json:"community_id"`
+	OrderID     string `json:"order_id"`
+}
+
+func (ExpireSaleArgs) Kind() string { return "pos_sale_expire" }
+
+// SweepSalesArgs is the periodic safety net for expiry jobs that were lost.
+type SweepSalesArgs struct{}
+
+func (SweepSalesArgs) Kind() string { return "pos_sale_sweep" }
+
+// DeliverNotificationArgs is one sandbox notification on its way to the
+// webhook; River retries it until the webhook answers 2xx.
+type DeliverNotificationArgs struct {
+	Body string `json:"body"`
+}
+
+func (DeliverNotificationArgs) Kind() string { return "sandbox_notification_deliver" }
+
+// EnqueueSandboxDelivery is the SandboxProvider.Enqueue hook: the delivery
+// job is inserted in the wallet's transaction.
+func EnqueueSandboxDelivery(ctx context.Context, tx *sqlx.Tx, body []byte) error {
+	_, err := jobs.Insert(ctx, tx, DeliverNotificationArgs{Body: string(body)}, &jobs.InsertOpts{MaxAttempts: 15})
+	return err
+}
+
+// ExpireWorker runs ExpireSaleArgs.
+type ExpireWorker struct {
+	river.WorkerDefaults[ExpireSaleArgs]
+	S *Service
+}
+
+func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireSaleArgs]) error {
+	return db.InTx(ctx, w.S.DB, func(tx *sqlx.Tx) error {
+		_, err := w.S.ExpireSale(ctx, tx, job.Args.CommunityID, job.Args.OrderID)
+		return err
+	})
+}
+
+// SweepWorker expires every overdue QR sale.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepSalesArgs]
+	S *Service
+}
+
+func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepSalesArgs]) error {
+	_, err := w.S.SweepExpired(ctx, 200)
+	return err
+}
+
+// SweepExpired expires overdue QR sales and returns how many it expired.
+func (s *Service) SweepExpired(ctx context.Context, limit int) (int, error) {
+	due, err := orders.ExpireDue(ctx, s.DB, s.now(), limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range due {
+		err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			ok, err := s.ExpireSale(ctx, tx, d.CommunityID, d.ID)
+			if ok {
+				n++
+			}
+			return err
+		})
+		if err != nil {
+			slog.WarnContext(ctx, "expire sale", "order", d.ID, "err", err)
+		}
+	}
+	return n, nil
+}
+
+// DeliverWorker posts sandbox notifications to the webhook.
+type DeliverWorker struct {
+	river.WorkerDefaults[DeliverNotificationArgs]
+	Sandbox *payment.SandboxProvider
+}
+
+func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverNotificationArgs]) error {
+	err := w.Sandbox.Deliver(ctx, []byte(job.Args.Body))
+	var de *payment.DeliveryError
+	if errors.As(err, &de) && de.Permanent() {
+		slog.WarnContext(ctx, "sandbox notification refused", "status", de.Status, "body", de.Body)
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// NextRetry retries deliveries quickly at first, like a provider would.
+func (w *DeliverWorker) NextRetry(job *river.Job[DeliverNotificationArgs]) time.Time {
+	d := time.Duration(1<<min(job.Attempt, 10)) * time.Second
+	return time.Now().Add(d)
+}
+
+// RegisterWorkers adds the stall's workers; sandbox may be nil.
+func (s *Service) RegisterWorkers(w *river.Workers, sandbox *payment.SandboxProvider) {
+	river.AddWorker(w, &ExpireWorker{S: s})
+	river.AddWorker(w, &SweepWorker{S: s})
+	if sandbox != nil {
+		river.AddWorker(w, &DeliverWorker{Sandbox: sandbox})
+	}
+}
+
+// PeriodicJobs returns the stall's safety-net sweep.
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		func() (river.JobArgs, *river.InsertOpts) { return SweepSalesArgs{}, nil }, nil)}
+}
