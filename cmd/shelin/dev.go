@@ -27,6 +27,9 @@ func cmdDev(args []string) error {
 		}
 		return err
 	}
+	if os.Getenv("SHELIN_LOG_FORMAT") == "" {
+		cfg.LogFormat = "text"
+	}
 	if cfg.SecretKey == "" {
 		k, err := devSecret("var/secret-key", 32)
 		if err != nil {

@@ -22,6 +22,7 @@ Usage:
   shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
                               (started if needed) unless DATABASE_URL is already set
   shelin ledger verify        check every community's ledger
+  shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
 
 Run "shelin COMMAND --help" for the flags of a command.
@@ -45,6 +46,8 @@ func main() {
 		err = cmdSeedDemo(args)
 	case "pg":
 		err = cmdPG(args)
+	case "healthcheck":
+		err = cmdHealthcheck()
 	case "version", "--version", "-v":
 		fmt.Println("shelin", version)
 	case "help", "--help", "-h":
