@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +122,24 @@ func TestBadInputNamesTheFieldAndChangesNothing(t *testing.T) {
 	e.DB.Get(&n, `SELECT count(*) FROM users WHERE login='okname'`)
 	if n != 0 {
 		t.Fatalf("bad input wrote %d users", n)
+	}
+}
+
+func TestEveryWriteLeavesAnAuditRow(t *testing.T) {
+	e := newEnv(t)
+	st, g := e.call("POST", e.c()+"/grids", e.Tokens["admin"], map[string]string{"name": "第九网格"})
+	if st != 201 {
+		t.Fatalf("create grid: %d %v", st, g)
+	}
+	var row struct {
+		UserID string `db:"user_id"`
+		Action string `db:"action"`
+		After  string `db:"after"`
+	}
+	if err := e.DB.Get(&row, `SELECT user_id, action, after::text AS after FROM audit_log WHERE entity='grid' AND entity_id=$1`, g["id"]); err != nil {
+		t.Fatal(err)
+	}
+	if row.UserID != e.Users["admin"].ID || row.Action != "create" || !strings.Contains(row.After, "第九网格") {
+		t.Fatalf("audit row %+v", row)
 	}
 }

@@ -109,7 +109,11 @@ func (s *Server) guard(r route) fiber.Handler {
 			c.Locals("community", com)
 		}
 		if u.Role == identity.PlatformAdmin || hasRole(r.Allow, u.Role) {
-			return c.Next()
+			if err := c.Next(); err != nil {
+				return err
+			}
+			s.auditWrite(c, r)
+			return nil
 		}
 		return apperr.New(apperr.Forbidden, "your role (%s) may not do this", u.Role)
 	}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 )
 
@@ -57,7 +56,6 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		slog.Error(err.Error())
 		fmt.Fprintln(os.Stderr, "shelin:", err)
 		os.Exit(1)
 	}
