@@ -6,7 +6,7 @@ set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+{ fc-list 2>/dev/null || true; } | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
