@@ -21,11 +21,13 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 
 	"shelin/internal/db"
 )
@@ -132,13 +134,39 @@ func clone(base string) (string, error) {
 			return "", fmt.Errorf("rename template: %w", err)
 		}
 	}
-	b := make([]byte, 6)
+	dropStale(ctx, conn)
+	b := make([]byte, 4)
 	rand.Read(b)
-	name := "shelin_test_" + hex.EncodeToString(b)
+	name := fmt.Sprintf("shelin_test_%d_%s", time.Now().Unix(), hex.EncodeToString(b))
 	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl+` STRATEGY FILE_COPY`); err != nil {
 		return "", fmt.Errorf("clone template: %w", err)
 	}
 	return name, nil
+}
+
+// dropStale removes test databases of runs that ended more than two hours
+// ago, so that repeated runs do not fill the disk.
+func dropStale(ctx context.Context, conn *sql.Conn) {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'shelin\_test\_%'`)
+	if err != nil {
+		return
+	}
+	var stale []string
+	cutoff := time.Now().Add(-2 * time.Hour).Unix()
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) != nil {
+			continue
+		}
+		var ts int64
+		if _, err := fmt.Sscanf(strings.TrimPrefix(n, "shelin_test_"), "%d_", &ts); err != nil || ts < cutoff {
+			stale = append(stale, n)
+		}
+	}
+	rows.Close()
+	for _, n := range stale {
+		conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(n)+` WITH (FORCE)`)
+	}
 }
 
 func migrationsHash() string {
