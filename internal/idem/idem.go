@@ -55,7 +55,7 @@ func Do(ctx context.Context, d *sqlx.DB, scope, key string, reqHash []byte, fn f
 	var out Response
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		// Serialize requests with the same key so the step runs once.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, scope+"\x00"+key); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, scope+"\x1f"+key); err != nil { // \x1f: PostgreSQL text cannot hold NUL
 			return err
 		}
 		var prev struct {
