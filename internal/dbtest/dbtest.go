@@ -159,7 +159,7 @@ func dropStale(ctx context.Context, conn *sql.Conn) {
 			continue
 		}
 		var ts int64
-		if _, err := fmt.Sscanf(strings.TrimPrefix(n, "shelin_test_"), "%d_", &ts); err != nil || ts < cutoff {
+		if _, err := fmt.Sscanf(strings.TrimPrefix(n, "shelin_test_"), "%d_", &ts); err == nil && ts < cutoff {
 			stale = append(stale, n)
 		}
 	}
