@@ -1,0 +1,51 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func validConfig() config {
+	return config{
+		DatabaseURL: "postgres://postgres@127.0.0.1:5432/shelin?sslmode=disable", Addr: ":8080",
+		SecretKey:     strings.Repeat("ab", 32),
+		SandboxSecret: "0123456789abcdef", LogFormat: "json",
+	}
+}
+
+func TestConfigNamesWhatIsWrongInOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*config)
+		want   string
+	}{
+		{"no database", func(c *config) { c.DatabaseURL = "" }, "DATABASE_URL"},
+		{"not postgres", func(c *config) { c.DatabaseURL = "mysql://x" }, "DATABASE_URL"},
+		{"bad addr", func(c *config) { c.Addr = "8080" }, "SHELIN_ADDR"},
+		{"bad base url", func(c *config) { c.BaseURL = "ftp://x" }, "SHELIN_BASE_URL"},
+		{"short secret", func(c *config) { c.SecretKey = "abcd" }, "SHELIN_SECRET_KEY"},
+		{"secret not hex", func(c *config) { c.SecretKey = strings.Repeat("zz", 32) }, "SHELIN_SECRET_KEY"},
+		{"sandbox secret", func(c *config) { c.SandboxSecret = "short" }, "SHELIN_SANDBOX_SECRET"},
+		{"admin without password", func(c *config) { c.AdminLogin = "root" }, "SHELIN_ADMIN_PASSWORD"},
+		{"short admin password", func(c *config) { c.AdminLogin, c.AdminPassword = "root", "short" }, "SHELIN_ADMIN_PASSWORD"},
+		{"log format", func(c *config) { c.LogFormat = "xml" }, "SHELIN_LOG_FORMAT"},
+	} {
+		c := validConfig()
+		tc.change(&c)
+		err := c.check()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want one line naming %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestConfigDefaultsTheBaseURLFromTheAddress(t *testing.T) {
+	c := validConfig()
+	c.Addr = ":9090"
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "http://localhost:9090" {
+		t.Fatalf("base URL %q", c.BaseURL)
+	}
+}
