@@ -62,7 +62,10 @@ func TestScriptedDay(t *testing.T) {
 	f.tx(func(tx *sqlx.Tx) error { return payment.SaveStaticImage(f.ctx, tx, f.cid, "", tinyPNG(t), f.admin) })
 	st := f.mustSell("qr", "static", nil, pastry(1))
 	for i := 0; i < 2; i++ {
-		f.tx(func(tx *sqlx.Tx) error { _, err := f.s.ConfirmStatic(f.ctx, tx, f.cid, st.Order.ID, f.vol1); return err })
+		f.tx(func(tx *sqlx.Tx) error {
+			_, err := f.s.ConfirmStatic(f.ctx, tx, f.cid, st.Order.ID, f.vol1)
+			return err
+		})
 	}
 
 	// The lapsed sale expires by its job.
