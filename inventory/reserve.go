@@ -48,15 +48,8 @@ func (s *Store) Reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationI
 			}
 		}
 	}
-	for _, m := range ms {
-		p := ps[m.ProductID]
-		if !p.TrackStock {
-			continue
-		}
-		if err := s.reserveLine(ctx, tx, p, loc, m, today); err != nil {
-			return Reservation{}, err
-		}
-	}
+	// Row locks on stock levels are taken last, so that a hot product's row
+	// is held for as short a time as possible.
 	r := Reservation{CommunityID: communityID, LocationID: locationID, Ref: ref, State: ResHeld}
 	err = tx.QueryRowxContext(ctx, `INSERT INTO reservations (community_id, location_id, ref, expires_at) VALUES ($1,$2,$3,$4)
 		RETURNING id, expires_at, created_at`, communityID, locationID, ref, expiresAt).Scan(&r.ID, &r.ExpiresAt, &r.CreatedAt)
@@ -78,6 +71,15 @@ func (s *Store) Reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationI
 	if _, err := jobs.Insert(ctx, tx, ExpireReservationArgs{CommunityID: communityID, ReservationID: r.ID},
 		&jobs.InsertOpts{ScheduledAt: r.ExpiresAt}); err != nil {
 		return Reservation{}, err
+	}
+	for _, m := range ms {
+		p := ps[m.ProductID]
+		if !p.TrackStock {
+			continue
+		}
+		if err := s.reserveLine(ctx, tx, p, loc, m, today); err != nil {
+			return Reservation{}, err
+		}
 	}
 	return r, nil
 }
@@ -193,6 +195,9 @@ func (s *Store) Commit(ctx context.Context, tx *sqlx.Tx, communityID, reservatio
 	if err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reservations SET state = 'committed', closed_at = now(), commit_ref = $2 WHERE id = $1`, r.ID, ref); err != nil {
+		return err
+	}
 	for _, l := range lines {
 		if !l.Tracked {
 			continue
@@ -212,8 +217,7 @@ func (s *Store) Commit(ctx context.Context, tx *sqlx.Tx, communityID, reservatio
 			}
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE reservations SET state = 'committed', closed_at = now(), commit_ref = $2 WHERE id = $1`, r.ID, ref)
-	return err
+	return nil
 }
 
 // Release gives the stock of a held reservation back. Releasing one that is
