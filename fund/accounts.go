@@ -123,28 +123,9 @@ func writeEntry(ctx context.Context, tx *sqlx.Tx, e entry) (string, error) {
 // writeEntryWith is writeEntry with the account ids already known.
 func writeEntryWith(ctx context.Context, tx *sqlx.Tx, ids map[AccountRef]string, e entry) (string, error) {
 	var err error
-	byID := map[string]money.Amount{}
-	total := money.Zero
-	for _, p := range e.postings {
-		byID[ids[p.acct]] = byID[ids[p.acct]].Add(p.amount)
-		total = total.Add(p.amount)
-	}
-	if !total.IsZero() {
-		return "", fmt.Errorf("fund: entry %s does not balance (%s)", e.kind, total)
-	}
-	acctIDs := make([]string, 0, len(byID))
-	for id, a := range byID {
-		if !a.IsZero() {
-			acctIDs = append(acctIDs, id)
-		}
-	}
-	if len(acctIDs) < 2 {
-		return "", apperr.New(apperr.Invalid, "nothing to post: the amounts are zero")
-	}
-	sort.Strings(acctIDs)
-	amounts := make([]string, len(acctIDs))
-	for i, id := range acctIDs {
-		amounts[i] = byID[id].String()
+	acctIDs, amounts, err := mergePostings(ids, e.postings)
+	if err != nil {
+		return "", err
 	}
 	if e.at.IsZero() {
 		e.at = time.Now()
@@ -216,3 +197,32 @@ func isUUID(s string) bool {
 }
 
 func pqArray(a []string) any { return pq.Array(a) }
+
+// mergePostings merges postings to the same account, drops zero ones, checks
+// the balance and orders them by account id (the lock order of balances).
+func mergePostings(ids map[AccountRef]string, postings []posting) ([]string, []string, error) {
+	byID := map[string]money.Amount{}
+	total := money.Zero
+	for _, p := range postings {
+		byID[ids[p.acct]] = byID[ids[p.acct]].Add(p.amount)
+		total = total.Add(p.amount)
+	}
+	if !total.IsZero() {
+		return nil, nil, fmt.Errorf("fund: entry does not balance (%s)", total)
+	}
+	acctIDs := make([]string, 0, len(byID))
+	for id, a := range byID {
+		if !a.IsZero() {
+			acctIDs = append(acctIDs, id)
+		}
+	}
+	if len(acctIDs) < 2 {
+		return nil, nil, apperr.New(apperr.Invalid, "nothing to post: the amounts are zero")
+	}
+	sort.Strings(acctIDs)
+	amounts := make([]string, len(acctIDs))
+	for i, id := range acctIDs {
+		amounts[i] = byID[id].String()
+	}
+	return acctIDs, amounts, nil
+}

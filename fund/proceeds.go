@@ -148,43 +148,51 @@ func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Pos
 		return Posted{}, err
 	}
 
-	// Claim the source first: a concurrent posting of the same source waits
-	// here and then finds the row, so the source is posted exactly once.
+	acctIDs, amounts, err := mergePostings(ids, live)
+	if err != nil {
+		return Posted{}, err
+	}
+	en := make([]string, len(earmarks))
+	ea := make([]string, len(earmarks))
+	for i, e := range earmarks {
+		en[i], ea[i] = e.Name, e.Amount.String()
+	}
+	// One statement claims the source, writes the entry, its lots and its
+	// postings (which update the balances, in account id order). A
+	// concurrent posting of the same source waits on the claim and then
+	// writes nothing, so every source is posted exactly once.
 	var entryID string
 	err = tx.GetContext(ctx, &entryID, `
-		INSERT INTO fund_proceeds (entry_id, community_id, source_kind, source_id, source_ref, debit_account,
-			gross, supplier_cost, maker_share, provider_fee, net, rules_version, at)
-		VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-		ON CONFLICT ON CONSTRAINT fund_proceeds_one_per_source DO NOTHING
-		RETURNING entry_id`,
+		WITH pr AS (
+			INSERT INTO fund_proceeds (entry_id, community_id, source_kind, source_id, source_ref, debit_account,
+				gross, supplier_cost, maker_share, provider_fee, net, rules_version, at)
+			VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+			ON CONFLICT ON CONSTRAINT fund_proceeds_one_per_source DO NOTHING
+			RETURNING entry_id
+		), e AS (
+			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, rules_version, at)
+			SELECT entry_id, $1, 'proceeds', $2, $3, $4, $11, $12 FROM pr
+			RETURNING id
+		), lots AS (
+			INSERT INTO fund_lots (community_id, entry_id, earmark, source_kind, source_id, original, remaining, at)
+			SELECT $1, e.id, w.e, $2, $3, w.a::numeric, w.a::numeric, $12
+			FROM e, unnest($13::text[], $14::text[]) WITH ORDINALITY AS w(e, a, o) ORDER BY o
+			RETURNING 1
+		), ps AS (
+			INSERT INTO ledger_postings (entry_id, account_id, amount)
+			SELECT e.id, w.a, w.m::numeric
+			FROM e, unnest($15::uuid[], $16::text[]) WITH ORDINALITY AS w(a, m, o) ORDER BY o
+			RETURNING 1
+		)
+		SELECT id FROM e`,
 		p.CommunityID, p.SourceKind, p.SourceID, p.SourceRef, ids[p.DebitAccount],
-		p.Gross, p.SupplierCost, p.MakerShare, p.ProviderFee, net, rules.Version, at)
+		p.Gross, p.SupplierCost, p.MakerShare, p.ProviderFee, net, rules.Version, at,
+		pq.Array(en), pq.Array(ea), pq.Array(acctIDs), pq.Array(amounts))
 	if errors.Is(err, sql.ErrNoRows) {
 		return readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID)
 	}
 	if err != nil {
-		return Posted{}, fmt.Errorf("fund: insert proceeds: %w", err)
-	}
-	v := rules.Version
-	if _, err := writeEntryWith(ctx, tx, ids, entry{
-		id: entryID, communityID: p.CommunityID, kind: "proceeds", sourceKind: p.SourceKind, sourceID: p.SourceID,
-		sourceRef: p.SourceRef, rulesVersion: &v, at: at, postings: live,
-	}); err != nil {
-		return Posted{}, err
-	}
-	if len(earmarks) > 0 {
-		en := make([]string, len(earmarks))
-		ea := make([]string, len(earmarks))
-		for i, e := range earmarks {
-			en[i], ea[i] = e.Name, e.Amount.String()
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO fund_lots (community_id, entry_id, earmark, source_kind, source_id, original, remaining, at)
-			SELECT $1, $2, w.e, $3, $4, w.a::numeric, w.a::numeric, $5
-			FROM unnest($6::text[], $7::text[]) WITH ORDINALITY AS w(e, a, o) ORDER BY o`,
-			p.CommunityID, entryID, p.SourceKind, p.SourceID, at, pq.Array(en), pq.Array(ea)); err != nil {
-			return Posted{}, fmt.Errorf("fund: insert lots: %w", err)
-		}
+		return Posted{}, fmt.Errorf("fund: post proceeds: %w", err)
 	}
 	return Posted{EntryID: entryID, Net: net, Earmarks: earmarks, RulesVersion: rules.Version}, nil
 }

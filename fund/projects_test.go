@@ -229,7 +229,7 @@ func TestBadProjectInputWritesNothing(t *testing.T) {
 }
 
 func TestDatabaseRefusesUnbalancedEntryAndBadRules(t *testing.T) {
-	ctx, d, _, cid := setup(t)
+	ctx, d, l, cid := setup(t)
 	// Bypassing the Go code: an entry whose postings do not sum to zero is
 	// refused at commit by the deferred constraint trigger.
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
@@ -245,6 +245,34 @@ func TestDatabaseRefusesUnbalancedEntryAndBadRules(t *testing.T) {
 	})
 	if !db.IsCheckViolation(err, "ledger_entry_balanced") {
 		t.Fatalf("unbalanced entry: err %v", err)
+	}
+	// A committed entry is closed: a balanced pair of postings added later is
+	// refused too, and so is a posting to another community's account.
+	post(t, ctx, d, l, sale(cid, "s1", "10.00", "4.00"))
+	var entry, acct, foreign string
+	d.Get(&entry, `SELECT id FROM ledger_entries WHERE community_id = $1`, cid)
+	d.Get(&acct, `SELECT id FROM ledger_accounts WHERE community_id = $1 AND kind = 'supplier_payable'`, cid)
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $2, -5)`, entry, acct)
+		return err
+	})
+	if !db.IsCheckViolation(err, "ledger_entry_closed") {
+		t.Fatalf("posting to a committed entry: err %v", err)
+	}
+	other := newCommunity(t, d)
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		if err := tx.Get(&foreign, `INSERT INTO ledger_accounts (community_id, kind) VALUES ($1, 'bank') RETURNING id`, other); err != nil {
+			return err
+		}
+		var e string
+		if err := tx.Get(&e, `INSERT INTO ledger_entries (community_id, kind) VALUES ($1, 'disbursement') RETURNING id`, cid); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $3, -5)`, e, acct, foreign)
+		return err
+	})
+	if !db.IsCheckViolation(err, "ledger_posting_same_community") {
+		t.Fatalf("posting to another community's account: err %v", err)
 	}
 	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		if _, err := tx.Exec(`INSERT INTO fund_rule_sets (community_id, version) VALUES ($1, 1)`, cid); err != nil {

@@ -77,7 +77,11 @@ CREATE INDEX ledger_entries_source ON ledger_entries (community_id, source_kind,
 CREATE TABLE ledger_postings (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     entry_id   uuid NOT NULL REFERENCES ledger_entries(id),
-    account_id uuid NOT NULL REFERENCES ledger_accounts(id),
+    -- No foreign key here: the balance trigger below proves the account
+    -- exists (and belongs to the entry's community) while it updates it, and
+    -- accounts are never deleted; a foreign key would add a KEY SHARE lock on
+    -- the hottest rows of the database.
+    account_id uuid NOT NULL,
     amount     numeric(14,2) NOT NULL CHECK (amount <> 0)
 );
 CREATE INDEX ledger_postings_entry ON ledger_postings (entry_id);
@@ -90,24 +94,35 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- Keeps the stored balance equal to the sum of postings, in the same
+-- transaction. A posting must belong to an entry written by the same
+-- transaction (entries are closed once committed) and to an account of the
+-- entry's community.
 CREATE FUNCTION ledger_posting_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE c uuid; x xid;
 BEGIN
-    UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;
+    SELECT e.community_id, e.xmin INTO c, x FROM ledger_entries e WHERE e.id = NEW.entry_id;
+    IF x IS DISTINCT FROM pg_current_xact_id()::xid THEN
+        RAISE EXCEPTION 'ledger entry % is closed: postings are written with their entry, in one transaction', NEW.entry_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_closed';
+    END IF;
+    UPDATE ledger_accounts SET balance = balance + NEW.amount
+     WHERE id = NEW.account_id AND community_id = c;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'posting of entry % to account % of another community', NEW.entry_id, NEW.account_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_posting_same_community';
+    END IF;
     RETURN NULL;
 END $$;
 
+-- Every entry balances to zero, with at least two postings: checked at
+-- commit for each entry written in the transaction.
 CREATE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE s numeric; n integer; c_entry uuid; c_post uuid;
+DECLARE s numeric; n integer;
 BEGIN
-    SELECT COALESCE(sum(p.amount), 0), count(*) INTO s, n FROM ledger_postings p WHERE p.entry_id = NEW.entry_id;
+    SELECT COALESCE(sum(p.amount), 0), count(*) INTO s, n FROM ledger_postings p WHERE p.entry_id = NEW.id;
     IF s <> 0 OR n < 2 THEN
-        RAISE EXCEPTION 'ledger entry % does not balance: % postings sum to %', NEW.entry_id, n, s
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
-    END IF;
-    SELECT e.community_id INTO c_entry FROM ledger_entries e WHERE e.id = NEW.entry_id;
-    SELECT a.community_id INTO c_post FROM ledger_accounts a WHERE a.id = NEW.account_id;
-    IF c_entry <> c_post THEN
-        RAISE EXCEPTION 'ledger entry % posts to another community''s account', NEW.entry_id
+        RAISE EXCEPTION 'ledger entry % does not balance: % postings sum to %', NEW.id, n, s
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
     END IF;
     RETURN NULL;
@@ -122,9 +137,13 @@ CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_pos
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 CREATE TRIGGER ledger_postings_no_truncate BEFORE TRUNCATE ON ledger_postings
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_accounts_never_deleted BEFORE DELETE ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_accounts_no_truncate BEFORE TRUNCATE ON ledger_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 CREATE TRIGGER ledger_postings_apply AFTER INSERT ON ledger_postings
     FOR EACH ROW EXECUTE FUNCTION ledger_posting_apply();
-CREATE CONSTRAINT TRIGGER ledger_entry_balanced AFTER INSERT ON ledger_postings
+CREATE CONSTRAINT TRIGGER ledger_entry_balanced AFTER INSERT ON ledger_entries
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_balanced();
 
 -- One row per posted source (sale, group-buy, donation): the amounts of its
@@ -135,7 +154,7 @@ CREATE TABLE fund_proceeds (
     source_kind    text NOT NULL CHECK (source_kind IN ('sale','groupbuy','donation')),
     source_id      text NOT NULL CHECK (length(source_id) BETWEEN 1 AND 200),
     source_ref     text NOT NULL DEFAULT '',
-    debit_account  uuid NOT NULL REFERENCES ledger_accounts(id),
+    debit_account  uuid NOT NULL, -- a ledger_accounts id (see ledger_postings.account_id)
     gross          numeric(14,2) NOT NULL CHECK (gross >= 0),
     supplier_cost  numeric(14,2) NOT NULL CHECK (supplier_cost >= 0),
     maker_share    numeric(14,2) NOT NULL CHECK (maker_share >= 0),
