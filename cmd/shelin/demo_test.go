@@ -41,3 +41,15 @@ func TestSeedDemoLoadsOnceThroughTheDomainCode(t *testing.T) {
 		t.Fatalf("second load changed the data: %d rows → %d", before, after)
 	}
 }
+
+// `shelin ledger verify` passes on the demo data.
+func TestLedgerVerifyOnTheDemo(t *testing.T) {
+	cfg := validConfig()
+	cfg.DatabaseURL = dbtest.FreshURL(t)
+	if _, err := seedDemo(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdLedger([]string{"verify", "--database-url", cfg.DatabaseURL}); err != nil {
+		t.Fatalf("ledger verify: %v", err)
+	}
+}

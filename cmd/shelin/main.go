@@ -45,6 +45,8 @@ func main() {
 		err = cmdSeedDemo(args)
 	case "pg":
 		err = cmdPG(args)
+	case "ledger":
+		err = cmdLedger(args)
 	case "healthcheck":
 		err = cmdHealthcheck()
 	case "version", "--version", "-v":

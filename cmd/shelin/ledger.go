@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+
+	"shelin/fund"
+	"shelin/identity"
+)
+
+// cmdLedger runs ledger maintenance: `shelin ledger verify` proves, for every
+// community, that entries balance and stored balances equal their postings.
+func cmdLedger(args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: shelin ledger verify [--database-url URL]")
+	}
+	var cfg config
+	fs := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	d, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	results, err := fund.New(d).VerifyAll(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	coms, err := identity.New(d).Communities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range coms {
+		names[c.ID] = c.Slug
+	}
+	ids := make([]string, 0, len(results))
+	for id := range results {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
+	bad := 0
+	for _, id := range ids {
+		r := results[id]
+		status := "ok"
+		if !r.OK {
+			status = "PROBLEMS"
+			bad++
+		}
+		fmt.Printf("%-20s %-8s %d entries\n", names[id], status, r.Entries)
+		for _, p := range r.Problems {
+			fmt.Printf("    %s\n", p)
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d community ledger(s) have problems", bad)
+	}
+	return nil
+}
