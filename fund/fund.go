@@ -125,6 +125,9 @@ type Posted struct {
 	Earmarks     []EarmarkPart `json:"earmarks"`
 	RulesVersion int           `json:"rules_version"`
 	Deficit      money.Amount  `json:"deficit"` // refunds that took back money already committed to projects
+	// TraceToken is the unguessable public token of the page that shows where
+	// this money went: link receipts to /t/{TraceToken}. Empty for reversals.
+	TraceToken string `json:"trace_token,omitempty"`
 }
 
 // Reversal undoes part of a posted source for a refund. Gross is the amount of

@@ -2,7 +2,9 @@ package fund
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,12 +163,13 @@ func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Pos
 	// postings (which update the balances, in account id order). A
 	// concurrent posting of the same source waits on the claim and then
 	// writes nothing, so every source is posted exactly once.
+	token := newToken()
 	var entryID string
 	err = tx.GetContext(ctx, &entryID, `
 		WITH pr AS (
 			INSERT INTO fund_proceeds (entry_id, community_id, source_kind, source_id, source_ref, debit_account,
-				gross, supplier_cost, maker_share, provider_fee, net, rules_version, at)
-			VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+				gross, supplier_cost, maker_share, provider_fee, net, rules_version, at, trace_token)
+			VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$17)
 			ON CONFLICT ON CONSTRAINT fund_proceeds_one_per_source DO NOTHING
 			RETURNING entry_id
 		), e AS (
@@ -187,14 +190,22 @@ func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Pos
 		SELECT id FROM e`,
 		p.CommunityID, p.SourceKind, p.SourceID, p.SourceRef, ids[p.DebitAccount],
 		p.Gross, p.SupplierCost, p.MakerShare, p.ProviderFee, net, rules.Version, at,
-		pq.Array(en), pq.Array(ea), pq.Array(acctIDs), pq.Array(amounts))
+		pq.Array(en), pq.Array(ea), pq.Array(acctIDs), pq.Array(amounts), token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID)
 	}
 	if err != nil {
 		return Posted{}, fmt.Errorf("fund: post proceeds: %w", err)
 	}
-	return Posted{EntryID: entryID, Net: net, Earmarks: earmarks, RulesVersion: rules.Version}, nil
+	return Posted{EntryID: entryID, Net: net, Earmarks: earmarks, RulesVersion: rules.Version, TraceToken: token}, nil
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 func isFKViolation(err error) bool {
@@ -209,9 +220,10 @@ func readPosted(ctx context.Context, q sqlx.QueryerContext, communityID, sourceK
 		Net          money.Amount `db:"net"`
 		ReversedNet  money.Amount `db:"reversed_net"`
 		RulesVersion int          `db:"rules_version"`
+		TraceToken   string       `db:"trace_token"`
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
-		SELECT entry_id, net, reversed_net, rules_version FROM fund_proceeds
+		SELECT entry_id, net, reversed_net, rules_version, trace_token FROM fund_proceeds
 		WHERE community_id = $1 AND source_kind = $2 AND source_id = $3`, communityID, sourceKind, sourceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Posted{}, apperr.NotFoundf("%s %s has no fund posting", sourceKind, sourceID)
@@ -229,7 +241,7 @@ func readPosted(ctx context.Context, q sqlx.QueryerContext, communityID, sourceK
 		WHERE entry_id = $1 ORDER BY seq`, row.EntryID); err != nil {
 		return Posted{}, fmt.Errorf("fund: read lots: %w", err)
 	}
-	out := Posted{EntryID: row.EntryID, Net: row.Net.Sub(row.ReversedNet), RulesVersion: row.RulesVersion}
+	out := Posted{EntryID: row.EntryID, Net: row.Net.Sub(row.ReversedNet), RulesVersion: row.RulesVersion, TraceToken: row.TraceToken}
 	for _, l := range lots {
 		if l.Amount.IsPositive() {
 			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: l.Earmark, Amount: l.Amount})

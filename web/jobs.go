@@ -31,6 +31,8 @@ func (w *purgeIdempotencyWorker) Work(ctx context.Context, _ *river.Job[purgeIde
 
 // registerJobs adds every area's workers and periodic jobs. Areas add theirs here.
 func (s *Server) registerJobs() {
+	s.inv.RegisterWorkers(s.workers)
+	s.periodic = append(s.periodic, s.inv.PeriodicJobs()...)
 	river.AddWorker(s.workers, &purgeIdempotencyWorker{s: s})
 	s.periodic = append(s.periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return purgeIdempotencyArgs{}, nil }, nil))

@@ -15,6 +15,7 @@ import (
 
 	"shelin/identity"
 	"shelin/internal/jobs"
+	"shelin/inventory"
 )
 
 // Config is what the server needs from the environment.
@@ -34,6 +35,8 @@ type Server struct {
 	log *slog.Logger
 	ids *identity.Service
 	ui  *ui
+	// inv is the catalogue and stock (inventory.go, product_*.go, stock_*.go).
+	inv *inventory.Store
 
 	// Durable background work: each area registers workers in registerJobs.
 	workers  *river.Workers
@@ -60,6 +63,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, db: d, log: cfg.Logger, ids: identity.New(d), ui: u, ctx: ctx, cancel: cancel,
 		workers: river.NewWorkers()}
+	s.inv = inventory.New(d)
 	s.registerJobs()
 	return s, nil
 }

@@ -161,6 +161,8 @@ CREATE TABLE fund_proceeds (
     provider_fee   numeric(14,2) NOT NULL CHECK (provider_fee >= 0),
     net            numeric(14,2) NOT NULL CHECK (net >= 0),
     rules_version  integer NOT NULL CHECK (rules_version >= 0),
+    -- unguessable (128 bits) public token of the "where did my money go" page
+    trace_token    text NOT NULL UNIQUE CHECK (length(trace_token) = 32),
     reversed_gross numeric(14,2) NOT NULL DEFAULT 0 CHECK (reversed_gross >= 0 AND reversed_gross <= gross),
     reversed_net   numeric(14,2) NOT NULL DEFAULT 0 CHECK (reversed_net >= 0 AND reversed_net <= net),
     at             timestamptz NOT NULL,

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"shelin/fund"
+)
+
+// listLedgerEntries lists entries newest first with their postings;
+// ?from=&to= (dates or RFC 3339), ?kind=, ?limit=, ?cursor=.
+func (s *Server) listLedgerEntries(c *fiber.Ctx) error {
+	f, err := entryFilter(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.fundLedger().Entries(c.UserContext(), s.db, community(c).ID, f)
+	if err != nil {
+		return err
+	}
+	p := page[fund.Entry]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return c.JSON(p)
+}
+
+func entryFilter(c *fiber.Ctx) (fund.EntryFilter, error) {
+	var f fund.EntryFilter
+	var err error
+	if f.From, err = parseDay(c, "from", false); err != nil {
+		return f, err
+	}
+	if f.To, err = parseDay(c, "to", true); err != nil {
+		return f, err
+	}
+	if f.Limit, _, err = listParams(c); err != nil {
+		return f, err
+	}
+	f.Cursor = strings.Clone(c.Query("cursor"))
+	f.Kind = strings.Clone(c.Query("kind"))
+	return f, nil
+}
