@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -38,8 +39,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.BaseURL, "base-url", envOr("SHELIN_BASE_URL", ""), "public URL used in links and QR codes, e.g. https://shelin.example.cn (env SHELIN_BASE_URL; default http://localhost<addr>)")
 	fs.StringVar(&c.AdminLogin, "admin-login", envOr("SHELIN_ADMIN_LOGIN", ""), "bootstrap platform admin login, created on first start (env SHELIN_ADMIN_LOGIN)")
 	fs.StringVar(&c.AdminPassword, "admin-password", envOr("SHELIN_ADMIN_PASSWORD", ""), "bootstrap platform admin password, 8+ characters (env SHELIN_ADMIN_PASSWORD)")
-	fs.StringVar(&c.SecretKey, "secret-key", envOr("SHELIN_SECRET_KEY", ""), "64 hex characters (32 bytes): encrypts stored secrets, signs cookies (env SHELIN_SECRET_KEY)")
-	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider, 16+ characters (env SHELIN_SANDBOX_SECRET)")
+	fs.StringVar(&c.SecretKey, "secret-key", envOr("SHELIN_SECRET_KEY", ""), "64 hex characters (or a passphrase of 16+): encrypts stored secrets, signs cookies (env SHELIN_SECRET_KEY)")
+	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider (env SHELIN_SANDBOX_SECRET)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
 }
 
@@ -71,11 +72,11 @@ func (c *config) check() error {
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		return errors.New("SHELIN_ADMIN_PASSWORD must be at least 8 characters")
 	}
-	if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
-		return errors.New("SHELIN_SECRET_KEY must be 64 hex characters (generate one with: openssl rand -hex 32)")
+	if len(c.SecretKey) < 16 {
+		return errors.New("SHELIN_SECRET_KEY must be at least 16 characters; best 64 hex characters (openssl rand -hex 32)")
 	}
-	if len(c.SandboxSecret) < 16 {
-		return errors.New("SHELIN_SANDBOX_SECRET must be at least 16 characters")
+	if c.SandboxSecret == "" {
+		return errors.New("SHELIN_SANDBOX_SECRET is not set (the HMAC key of the sandbox payment provider)")
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return errors.New("SHELIN_LOG_FORMAT must be json or text")
@@ -83,7 +84,12 @@ func (c *config) check() error {
 	return nil
 }
 
+// secretKey is the 32-byte key: SHELIN_SECRET_KEY itself when it is 64 hex
+// characters, else the SHA-256 of the passphrase.
 func (c *config) secretKey() []byte {
-	b, _ := hex.DecodeString(c.SecretKey)
-	return b
+	if b, err := hex.DecodeString(c.SecretKey); err == nil && len(b) == 32 {
+		return b
+	}
+	h := sha256.Sum256([]byte(c.SecretKey))
+	return h[:]
 }
