@@ -26,6 +26,8 @@ type Service struct {
 	SessionTTL time.Duration
 	// MaxFailures failed sign-ins of one login, or MaxFailuresPerIP from one
 	// address, within FailureWindow lock it out until the window has passed.
+	// The address limit is higher because a stall's tablets and a
+	// community centre share one address behind NAT.
 	MaxFailures      int
 	MaxFailuresPerIP int
 	FailureWindow    time.Duration
@@ -33,7 +35,7 @@ type Service struct {
 
 // New returns a Service on d.
 func New(d *sqlx.DB) *Service {
-	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, MaxFailuresPerIP: 10, FailureWindow: 15 * time.Minute}
+	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, MaxFailuresPerIP: 100, FailureWindow: 15 * time.Minute}
 }
 
 // DB returns the pool (for callers composing transactions).
