@@ -91,3 +91,9 @@ func imageType(b []byte) string {
 	}
 	return ""
 }
+
+// earmarkView is an earmark as pages show it.
+type earmarkView struct {
+	Label   string
+	Balance money.Amount
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,7 +22,8 @@ func (s *Server) listLedgerEntries(c *fiber.Ctx) error {
 	}
 	p := page[fund.Entry]{Items: items}
 	if next != "" {
-		p.NextCursor = &next
+		cur := base64.RawURLEncoding.EncodeToString([]byte(next))
+		p.NextCursor = &cur
 	}
 	return c.JSON(p)
 }
@@ -35,10 +37,9 @@ func entryFilter(c *fiber.Ctx) (fund.EntryFilter, error) {
 	if f.To, err = parseDay(c, "to", true); err != nil {
 		return f, err
 	}
-	if f.Limit, _, err = listParams(c); err != nil {
+	if f.Limit, f.Cursor, err = listParams(c); err != nil {
 		return f, err
 	}
-	f.Cursor = strings.Clone(c.Query("cursor"))
 	f.Kind = strings.Clone(c.Query("kind"))
 	return f, nil
 }
