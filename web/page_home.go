@@ -19,9 +19,9 @@ type homeLink struct {
 // their pages here.
 var homeLinks = map[identity.Role][]homeLink{
 	identity.PlatformAdmin: {{"home.communities", "/api/v1/communities", "home.communities.hint"}},
-	identity.Admin:         {{"home.transparency", "/c/{slug}", "home.transparency.hint"}},
+	identity.Admin:         {{"home.transparency", "/c/{slug}", "home.transparency.hint"}, {"inv.home.products", "/admin/{cid}/products", "inv.home.products.hint"}, {"inv.home.stock", "/admin/{cid}/stock", "inv.home.stock.hint"}},
 	identity.Treasurer:     {{"home.transparency", "/c/{slug}", "home.transparency.hint"}},
-	identity.Volunteer:     {},
+	identity.Volunteer:     {{"inv.home.stock", "/admin/{cid}/stock", "inv.home.stock.hint"}},
 	identity.Leader:        {{"home.transparency", "/c/{slug}", "home.transparency.hint"}},
 }
 

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/apperr"
+	"shelin/inventory"
+)
+
+// pageStockReceiveSubmit books the receive form (once per form).
+func (s *Server) pageStockReceiveSubmit(c *fiber.Ctx) error {
+	in := inventory.ReceiptInput{LocationID: formValue(c, "location_id"), Note: formValue(c, "note"), UserID: userRef(c)}
+	pids, qtys, codes, bbs := formValues(c, "product_id"), formValues(c, "qty"), formValues(c, "lot_code"), formValues(c, "best_before")
+	var err error
+	for i := range pids {
+		pid := at(pids, i)
+		if pid == "" && at(qtys, i) == "" {
+			continue
+		}
+		var q int
+		if q, err = formQty(at(qtys, i), fmt.Sprintf("lines[%d].qty", len(in.Lines))); err != nil {
+			break
+		}
+		in.Lines = append(in.Lines, inventory.ReceiptLine{ProductID: pid, Qty: q, LotCode: at(codes, i), BestBefore: at(bbs, i)})
+	}
+	if err == nil && len(in.Lines) == 0 {
+		err = apperr.Field("lines", "choose at least one product and its quantity")
+	}
+	if err == nil {
+		err = s.pageIdem(c, func(tx *sqlx.Tx) error {
+			_, err := s.inv.Receive(c.UserContext(), tx, community(c).ID, in)
+			return err
+		})
+	}
+	if err != nil {
+		st, msg, err := s.pageError(c, err)
+		if err != nil {
+			return err
+		}
+		return s.renderStockForm(c, "inv_receive", "inv.receive", msg, st)
+	}
+	return c.Redirect(invPath(c, "/stock?done=received"), fiber.StatusSeeOther)
+}
