@@ -82,4 +82,23 @@ func TestInventoryPages(t *testing.T) {
 	if oh, _, _ := e.stockOf(tea, store); oh != 7 {
 		t.Fatalf("centre has %d after the evening return, want 7", oh)
 	}
+	// A low-stock threshold set from the page shows in the low list.
+	if st, _, body := e.page("POST", base+"/stock/threshold", admin, url.Values{"product_id": {tea}, "location_id": {store}, "low_threshold": {"8"}}); st != 303 {
+		t.Fatalf("threshold: %d %s", st, body)
+	}
+	st, b := e.call("GET", e.c()+"/stock/low", vol, nil)
+	if items, _ := b["items"].([]any); st != 200 || len(items) != 1 {
+		t.Fatalf("low stock: %d %v", st, b)
+	}
+	st, _, body = e.page("GET", base+"/stock", admin, nil)
+	if st != 200 || !strings.Contains(body, `id="low-stock"`) {
+		t.Fatalf("stock page must show the low list: %d", st)
+	}
+	// Nothing expired: writing off expired lots changes nothing.
+	if st, _, body := e.page("POST", base+"/stock/write-off-expired", vol, url.Values{"idem": {"w1"}, "location_id": {store}}); st != 303 {
+		t.Fatalf("write off: %d %s", st, body)
+	}
+	if oh, _, _ := e.stockOf(tea, store); oh != 7 {
+		t.Fatalf("centre has %d after writing off nothing", oh)
+	}
 }

@@ -12,6 +12,7 @@ type stockAt struct {
 	Levels   []inventory.Level
 	Lots     []inventory.LotLevel
 	OnHand   int
+	Expired  int // units in lots past best-before
 }
 
 type stockPage struct {
@@ -43,6 +44,11 @@ func (s *Server) pageStock(c *fiber.Ctx) error {
 		}
 		if at.Lots, err = s.inv.Lots(c.UserContext(), s.db, cid, l.ID); err != nil {
 			return err
+		}
+		for _, lot := range at.Lots {
+			if lot.Expired {
+				at.Expired += lot.OnHand
+			}
 		}
 		d.Places = append(d.Places, at)
 	}

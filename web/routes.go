@@ -97,6 +97,8 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/:cid/stock/count", stallStaff, "Count sheet (with the evening return at a stall)", s.pageStockCount, true},
 		{"POST", "/admin/:cid/stock/count", stallStaff, "Book a count from the page", s.pageStockCountSubmit, true},
 		{"GET", "/admin/:cid/stock/movements", stallStaff, "Stock log page", s.pageStockMovements, true},
+		{"POST", "/admin/:cid/stock/write-off-expired", stallStaff, "Write off every expired lot at a location from the page", s.pageStockWriteOffExpired, true},
+		{"POST", "/admin/:cid/stock/threshold", admins, "Set a low-stock threshold from the page", s.pageStockThreshold, true},
 		{"POST", "/api/v1/communities/:cid/products", admins, "Create a product (a SKU; variants share group_name)", s.createProduct, false},
 		{"GET", "/api/v1/communities/:cid/products", anyone, "List products, variants together", s.listProducts, false},
 		{"GET", "/api/v1/communities/:cid/products/:id", anyone, "One product", s.getProduct, false},
