@@ -53,3 +53,15 @@ func TestDemoInventory(t *testing.T) {
 		t.Fatalf("consigned painting: %+v %v", art, err)
 	}
 }
+
+// `shelin stock verify` passes on the demo data.
+func TestStockVerifyOnTheDemo(t *testing.T) {
+	cfg := validConfig()
+	cfg.DatabaseURL = dbtest.FreshURL(t)
+	if _, err := seedDemo(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdStock([]string{"verify", "--database-url", cfg.DatabaseURL}); err != nil {
+		t.Fatalf("stock verify: %v", err)
+	}
+}

@@ -21,6 +21,7 @@ Usage:
   shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
                               (started if needed) unless DATABASE_URL is already set
   shelin ledger verify        check every community's ledger
+  shelin stock verify         check every stock level against its movements and lots
   shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
 
@@ -47,6 +48,8 @@ func main() {
 		err = cmdPG(args)
 	case "ledger":
 		err = cmdLedger(args)
+	case "stock":
+		err = cmdStock(args)
 	case "healthcheck":
 		err = cmdHealthcheck()
 	case "version", "--version", "-v":

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"shelin/inventory"
+)
+
+// cmdStock runs stock maintenance: `shelin stock verify` proves, for every
+// community, that each stock level equals the sum of its movements and of its
+// lots, and that reserved equals what held reservations hold.
+func cmdStock(args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: shelin stock verify [--database-url URL]")
+	}
+	var cfg config
+	fs := flag.NewFlagSet("stock verify", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	d, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	bad, err := inventory.New(d).Verify(ctx, d, "")
+	if err != nil {
+		return err
+	}
+	for _, m := range bad {
+		fmt.Printf("MISMATCH community %s product %s location %s: on hand %d, movements %d, lots %d, reserved %d, held %d\n",
+			m.CommunityID, m.ProductID, m.LocationID, m.OnHand, m.Movements, m.Lots, m.Reserved, m.Held)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("stock verify: %d mismatches", len(bad))
+	}
+	fmt.Println("stock verify: every level equals its movements and lots; reservations match")
+	return nil
+}
