@@ -46,6 +46,8 @@ type Sale struct {
 	// paid, or what it will put in while awaiting payment.
 	FundAmount money.Amount
 	Earmarks   []fund.EarmarkPart
+	// TraceToken opens the public page of where the fund share went (/t/{token}).
+	TraceToken string
 }
 
 type saleRow struct {
@@ -210,7 +212,7 @@ func (s *Service) GetSale(ctx context.Context, q sqlx.QueryerContext, communityI
 		if err != nil {
 			return nil, err
 		}
-		sale.FundAmount, sale.Earmarks = posted.Net, posted.Earmarks
+		sale.FundAmount, sale.Earmarks, sale.TraceToken = posted.Net, posted.Earmarks, posted.TraceToken
 	} else if o.Status == orders.AwaitingPayment {
 		sale.FundAmount = estimateNet(o, p)
 	}

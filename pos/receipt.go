@@ -111,8 +111,16 @@ func (s *Service) receipt(ctx context.Context, q sqlx.QueryerContext, o *orders.
 		Provider: sale.Payment.Provider, Status: o.Status, Community: meta.Name, CommunitySlug: meta.Slug,
 		Tendered: sale.Payment.Tendered, Change: sale.Payment.Change, RefundedTotal: o.RefundedTotal, CreatedAt: o.CreatedAt,
 		URL: s.ReceiptURL(o.ReceiptToken), Token: o.ReceiptToken, OrderID: o.ID, CommunityID: o.CommunityID, Zone: zone,
-		TraceURL: s.ReceiptURL(o.ReceiptToken) + "/trace", Lines: []ReceiptLine{}, Refunds: []ReceiptRefund{},
+		Lines: []ReceiptLine{}, Refunds: []ReceiptRefund{},
 		Fund: ReceiptFund{Amount: sale.FundAmount, Earmarks: sale.Earmarks}}
+	// The trace link: the fund's public page of this sale's money once it
+	// is posted, the community's transparency page before.
+	base := strings.TrimRight(s.BaseURL, "/")
+	if sale.TraceToken != "" {
+		r.TraceURL = base + "/t/" + sale.TraceToken
+	} else {
+		r.TraceURL = base + "/c/" + meta.Slug
+	}
 	if r.Fund.Earmarks == nil {
 		r.Fund.Earmarks = []fund.EarmarkPart{}
 	}
