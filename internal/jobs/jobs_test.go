@@ -2,7 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/jmoiron/sqlx"
 
 	"shelin/internal/dbtest"
 	"shelin/internal/jobs"
@@ -25,5 +31,58 @@ func TestGooseMigrationsCarryRiverSchema(t *testing.T) {
 	}
 	if len(versions) != 8 || versions[0] != 1 || versions[7] != 8 {
 		t.Fatalf("river_migration versions = %v; want 1..8", versions)
+	}
+}
+
+// River's schema from the goose files is the same as the one River's own
+// migrator builds on an empty database: same tables, columns, indexes,
+// functions and enum values.
+func TestGooseRiverSchemaEqualsRiverMigrator(t *testing.T) {
+	ctx := context.Background()
+	goose := dbtest.Fresh(t)
+	admin, err := sqlx.Open("postgres", dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "shelin_river_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	u, _ := url.Parse(dbtest.URL(t))
+	u.Path = "/" + name
+	empty, err := sqlx.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if n, err := jobs.Migrate(ctx, empty.DB); err != nil || n != 8 {
+		t.Fatalf("rivermigrate on an empty database: %d versions, %v", n, err)
+	}
+	describe := func(d *sqlx.DB) []string {
+		var out []string
+		err := d.Select(&out, `
+			SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, '')
+			FROM information_schema.columns WHERE table_schema = 'public' AND table_name LIKE 'river%'
+			UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename LIKE 'river%'
+			UNION ALL SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE proname LIKE 'river%'
+			UNION ALL SELECT 'enum ' || t.typname || ' ' || e.enumlabel || ' ' || e.enumsortorder
+				FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname LIKE 'river%'
+			UNION ALL SELECT 'migration ' || line || ' ' || version FROM river_migration
+			ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want, got := describe(empty), describe(goose)
+	if len(want) < 30 {
+		t.Fatalf("the schema description is too short to mean anything: %v", want)
+	}
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("River schema differs.\nrivermigrate:\n%s\n\ngoose:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }
