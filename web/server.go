@@ -23,6 +23,7 @@ type Config struct {
 	BaseURL       string // public URL used in links and QR codes, no trailing slash
 	SecretKey     []byte // signs cookies, encrypts stored secrets
 	SandboxSecret string // HMAC key of the sandbox payment provider
+	DatabaseURL   string // for LISTEN (live sale events); without it streams poll
 	Version       string
 	Logger        *slog.Logger
 	BodyLimit     int // bytes; default 8 MiB (image uploads)
@@ -35,6 +36,7 @@ type Server struct {
 	log *slog.Logger
 	ids *identity.Service
 	ui  *ui
+	pos *posArea // the stall: sales, payments, receipts, tablets (pos.go)
 	// inv is the catalogue and stock (inventory.go, product_*.go, stock_*.go).
 	inv *inventory.Store
 
@@ -64,6 +66,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 	s := &Server{cfg: cfg, db: d, log: cfg.Logger, ids: identity.New(d), ui: u, ctx: ctx, cancel: cancel,
 		workers: river.NewWorkers()}
 	s.inv = inventory.New(d)
+	s.initPOS()
 	s.registerJobs()
 	return s, nil
 }

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jmoiron/sqlx"
+
+	"shelin/fund"
+	"shelin/internal/money"
+	"shelin/inventory"
+	"shelin/orders"
+	"shelin/orders/payment"
+	"shelin/pos"
+)
+
+// posArea is the stall's part of the server: the pos service, the sandbox
+// wallet and the hub of live sale events.
+type posArea struct {
+	svc     *pos.Service
+	sandbox *payment.SandboxProvider
+	hub     *pos.Hub // nil without DatabaseURL: event streams poll instead
+}
+
+// deviceCookie and deviceHeader carry a paired tablet's credential.
+const (
+	deviceCookie = "shelin_device"
+	deviceHeader = "Shelin-Device"
+)
+
+func (s *Server) initPOS() {
+	sandbox := &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), Enqueue: pos.EnqueueSandboxDelivery}
+	svc := &pos.Service{DB: s.db, Inventory: inventory.New(s.db), Fund: fund.New(s.db), Identity: s.ids, BaseURL: s.cfg.BaseURL,
+		Providers: payment.NewRegistry(payment.CashProvider{}, payment.StaticProvider{}, sandbox)}
+	s.pos = &posArea{svc: svc, sandbox: sandbox}
+	svc.RegisterWorkers(s.workers, sandbox)
+	s.periodic = append(s.periodic, svc.PeriodicJobs()...)
+	if s.cfg.DatabaseURL != "" {
+		hub, err := pos.NewHub(s.cfg.DatabaseURL)
+		if err != nil {
+			s.log.Warn("live sale events fall back to polling", "err", err)
+			return
+		}
+		s.pos.hub = hub
+		go hub.Run(s.ctx)
+	}
+}
+
+// POS exposes the stall service (demo data, tests).
+func (s *Server) POS() *pos.Service { return s.pos.svc }
+
+// Sandbox exposes the sandbox wallet (demo data, tests).
+func (s *Server) Sandbox() *payment.SandboxProvider { return s.pos.sandbox }
+
+// salePayment is the payment object of API.md.
+type salePayment struct {
+	ID          string        `json:"id"`
+	Method      string        `json:"method"`
+	Provider    string        `json:"provider,omitempty"`
+	Status      string        `json:"status"`
+	MerchantRef string        `json:"merchant_ref"`
+	QRPayload   *string       `json:"qr_payload,omitempty"`
+	QRImageURL  string        `json:"qr_image_url,omitempty"`
+	ExpiresAt   *time.Time    `json:"expires_at,omitempty"`
+	Tendered    *money.Amount `json:"tendered,omitempty"`
+	Flagged     bool          `json:"flagged,omitempty"`
+}
+
+// saleJSON is a sale as API.md shows it.
+type saleJSON struct {
+	ID            string             `json:"id"`
+	Number        string             `json:"number"`
+	Status        string             `json:"status"`
+	Total         money.Amount       `json:"total"`
+	Change        *money.Amount      `json:"change,omitempty"`
+	FundAmount    money.Amount       `json:"fund_amount"`
+	Earmarks      []fund.EarmarkPart `json:"earmarks"`
+	ReceiptURL    string             `json:"receipt_url"`
+	Payment       salePayment        `json:"payment"`
+	Lines         []orders.Line      `json:"lines"`
+	RefundedTotal money.Amount       `json:"refunded_total"`
+	LocationID    string             `json:"location_id"`
+	CreatedAt     time.Time          `json:"created_at"`
+	PaidAt        *time.Time         `json:"paid_at,omitempty"`
+}
+
+func (s *Server) saleView(sale *pos.Sale) saleJSON {
+	o, p := sale.Order, sale.Payment
+	v := saleJSON{ID: o.ID, Number: o.Number, Status: o.Status, Total: o.Total, Change: p.Change, FundAmount: sale.FundAmount,
+		Earmarks: sale.Earmarks, ReceiptURL: s.pos.svc.ReceiptURL(o.ReceiptToken), Lines: o.Lines, RefundedTotal: o.RefundedTotal,
+		LocationID: sale.LocationID, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt,
+		Payment: salePayment{ID: p.ID, Method: p.Method, Status: p.Status, MerchantRef: p.MerchantRef, QRPayload: p.QRPayload,
+			ExpiresAt: p.ExpiresAt, Tendered: p.Tendered, Flagged: p.Flagged}}
+	if v.Earmarks == nil {
+		v.Earmarks = []fund.EarmarkPart{}
+	}
+	if p.Method == "qr" {
+		v.Payment.Provider = p.Provider
+		base := strings.TrimRight(s.cfg.BaseURL, "/") + "/api/v1/communities/" + o.CommunityID
+		if p.QRPayload != nil {
+			v.Payment.QRImageURL = base + "/sales/" + o.ID + "/qr.svg"
+		} else if p.Provider == payment.Static {
+			v.Payment.QRImageURL = base + "/payment-settings/static"
+		}
+	}
+	return v
+}
+
+// device returns the paired tablet making the request, if any.
+func (s *Server) device(c *fiber.Ctx) (*pos.Device, error) {
+	cred := c.Get(deviceHeader)
+	if cred == "" {
+		cred = c.Cookies(deviceCookie)
+	}
+	return s.pos.svc.DeviceByCredential(c.UserContext(), s.db, strings.Clone(cred))
+}
+
+// deviceID is the id of the paired tablet making the request, or "".
+func (s *Server) deviceID(c *fiber.Ctx) string {
+	if c.Get(deviceHeader) == "" && c.Cookies(deviceCookie) == "" {
+		return ""
+	}
+	d, err := s.device(c)
+	if err != nil {
+		return ""
+	}
+	return d.ID
+}
+
+// saleOf reads a sale of the route's community in q.
+func (s *Server) saleOf(ctx context.Context, q sqlx.QueryerContext, cid, id string) (saleJSON, error) {
+	sale, err := s.pos.svc.GetSale(ctx, q, cid, id)
+	if err != nil {
+		return saleJSON{}, err
+	}
+	return s.saleView(sale), nil
+}

@@ -1,0 +1,24 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/db"
+	"shelin/pos"
+)
+
+// confirmStaticSale is POST {c}/sales/{id}/confirm-static: the volunteer
+// saw the money arrive on the community's fixed 收款码.
+func (s *Server) confirmStaticSale(c *fiber.Ctx) error {
+	cid, id, user := community(c).ID, c.Params("id"), currentUser(c)
+	var sale *pos.Sale
+	err := db.InTx(c.UserContext(), s.db, func(tx *sqlx.Tx) (err error) {
+		sale, err = s.pos.svc.ConfirmStatic(c.UserContext(), tx, cid, id, user.ID)
+		return
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.saleView(sale))
+}

@@ -1,0 +1,189 @@
+// Shelin tablet: the sell screen (tiles, cart, cash, QR, receipt).
+(function (P) {
+  'use strict';
+  var cart = {};      // product id -> qty
+  var catalog = [];   // tiles
+  P.shift = null;
+
+  P.loadCatalog = async function () {
+    var d = await P.api('GET', P.base() + '/pos/catalog?location_id=' + P.state.stall.location_id);
+    catalog = d.items;
+    renderTiles(); renderCart();
+  };
+  P.loadShift = async function () {
+    try {
+      var d = await P.api('GET', P.base() + '/shifts/current?location_id=' + P.state.stall.location_id);
+      P.shift = d.shift; P.drawer = d.drawer || null;
+    } catch (e) { P.shift = null; P.drawer = null; }
+    P.$('shift-warning').hidden = !!P.shift;
+    renderCart();
+  };
+
+  function product(id) { return catalog.filter(function (p) { return p.id === id; })[0]; }
+  function left(p) { return p.available === null || p.available === undefined ? Infinity : p.available - (cart[p.id] || 0); }
+
+  function renderTiles() {
+    var box = P.$('tiles'); box.innerHTML = '';
+    catalog.forEach(function (p) {
+      var out = p.available !== null && p.available !== undefined && p.available <= 0;
+      var pic = p.image_url ? P.el('img', { src: p.image_url, alt: '', class: 'tile-pic' }) :
+        P.el('div', { class: 'tile-pic initial', text: p.name.slice(0, 2) });
+      var stock = p.available === null || p.available === undefined ? '' : (out ? P.t('soldout') : P.t('left', left(p)));
+      var b = P.el('button', { class: 'ptile' + (out ? ' out' : ''), 'data-sku': p.sku, id: 'tile-' + p.sku, onclick: function () { add(p.id, 1); } },
+        [pic, P.el('span', { class: 'pname', text: p.name }), P.el('span', { class: 'pprice', text: P.yuan(p.price) }),
+         P.el('span', { class: 'pstock', text: stock })]);
+      if (out) b.disabled = true;
+      box.appendChild(b);
+    });
+  }
+
+  function add(id, n) {
+    var p = product(id);
+    var q = (cart[id] || 0) + n;
+    if (n > 0 && left(p) <= 0) { P.toast(P.t('err.stockleft', p.name, p.available)); return; }
+    if (q <= 0) delete cart[id]; else cart[id] = q;
+    renderTiles(); renderCart();
+  }
+  P.cartTotal = function () {
+    var t = 0;
+    Object.keys(cart).forEach(function (id) { t += P.cents(product(id).price) * cart[id]; });
+    return t;
+  };
+  function renderCart() {
+    var ul = P.$('cart-lines'); ul.innerHTML = '';
+    Object.keys(cart).forEach(function (id) {
+      var p = product(id);
+      ul.appendChild(P.el('li', { class: 'cline' }, [
+        P.el('span', { class: 'cname', text: p.name }),
+        P.el('span', { class: 'cqty' }, [
+          P.el('button', { class: 'qbtn', text: '−', 'aria-label': '−', onclick: function () { add(id, -1); } }),
+          P.el('b', { text: String(cart[id]) }),
+          P.el('button', { class: 'qbtn', text: '+', 'aria-label': '+', onclick: function () { add(id, 1); } })]),
+        P.el('span', { class: 'camt', text: P.yuan(P.cents(p.price) * cart[id]) })]));
+    });
+    var total = P.cartTotal(), empty = Object.keys(cart).length === 0;
+    P.$('cart-total').textContent = P.yuan(total);
+    P.$('pay-cash').disabled = empty;
+    P.$('pay-qr').disabled = empty || total === 0;
+    P.$('pay-static').disabled = empty || total === 0;
+  }
+  P.clearCart = function () { cart = {}; renderTiles(); renderCart(); };
+  function lines() { return Object.keys(cart).map(function (id) { return { product_id: id, qty: cart[id] }; }); }
+
+  // sheets
+  P.sheet = function (nodes, cls) {
+    var s = P.$('sheet'); s.innerHTML = ''; s.className = 'sheet ' + (cls || '');
+    nodes.forEach(function (n) { if (n) s.appendChild(n); });
+    P.$('overlay').hidden = false;
+  };
+  P.closeSheet = function () { P.$('overlay').hidden = true; P.$('sheet').innerHTML = ''; if (P.stopEvents) { P.stopEvents(); P.stopEvents = null; } };
+  P.toast = function (msg) {
+    var t = P.el('div', { class: 'toast', role: 'alert', text: msg });
+    document.body.appendChild(t); setTimeout(function () { t.remove(); }, 3500);
+  };
+  function waiting(text) { return P.el('p', { class: 'waiting', id: 'sale-pending', text: text || P.t('sending') }); }
+
+  async function sell(payment, onWait) {
+    return P.submit('POST', P.base() + '/sales', { location_id: P.state.stall.location_id, lines: lines(), payment: payment }, onWait);
+  }
+
+  // Cash: keypad with quick amounts, change shown huge.
+  P.cash = function () {
+    if (!P.shift) { P.toast(P.t('noshift')); P.openShiftSheet(); return; }
+    var total = P.cartTotal(), typed = '';
+    var change = P.el('div', { class: 'change', id: 'cash-change' });
+    var given = P.el('div', { class: 'given', id: 'cash-given' });
+    var err = P.el('p', { class: 'error', role: 'alert', id: 'cash-error' });
+    var done = P.el('button', { class: 'primary huge', id: 'cash-done', text: P.t('done') });
+    function show() {
+      var g = typed === '' ? total : P.cents(typed);
+      given.textContent = P.t('tendered') + ' ' + P.yuan(g);
+      change.textContent = g >= total ? P.t('change') + ' ' + P.yuan(g - total) : P.t('short', P.yuan(total - g));
+      done.disabled = g < total;
+    }
+    var pad = P.el('div', { class: 'keypad money' });
+    P.keypad(pad, { dot: true }, function (k) { typed = P.moneyInput(typed, k); show(); });
+    var quick = P.el('div', { class: 'quick' }, [
+      P.el('button', { class: 'qk', id: 'quick-exact', text: P.t('exact'), onclick: function () { typed = ''; show(); } }),
+      P.el('button', { class: 'qk', id: 'quick-50', text: '¥50', onclick: function () { typed = '50'; show(); } }),
+      P.el('button', { class: 'qk', id: 'quick-100', text: '¥100', onclick: function () { typed = '100'; show(); } })]);
+    done.addEventListener('click', async function () {
+      done.disabled = true; err.textContent = '';
+      var tendered = typed === '' ? P.str(total) : P.str(P.cents(typed));
+      var w = waiting(); done.after(w);
+      try {
+        var sale = await sell({ method: 'cash', tendered: tendered }, function () { w.textContent = P.t('retrying'); });
+        P.clearCart(); P.loadCatalog(); P.loadShift();
+        P.receiptSheet(sale, true);
+      } catch (e) { w.remove(); err.textContent = P.errorText(e); done.disabled = false; }
+    });
+    P.sheet([P.el('h2', { text: P.t('cash') + ' · ' + P.t('due') + ' ' + P.yuan(total), id: 'cash-due' }), given, change, quick, pad, err,
+      P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }), done])], 'cash-sheet');
+    show();
+  };
+
+  // QR: full-screen code, live paid tick over SSE.
+  P.qr = async function (provider) {
+    var total = P.cartTotal();
+    var w = waiting();
+    P.sheet([P.el('h2', { text: P.yuan(total) }), w], 'qr-sheet');
+    var sale;
+    try {
+      sale = await sell({ method: 'qr', provider: provider }, function () { w.textContent = P.t('retrying'); });
+    } catch (e) {
+      P.sheet([P.el('p', { class: 'error', role: 'alert', text: P.errorText(e) }), P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet })]);
+      return;
+    }
+    P.clearCart(); P.loadCatalog();
+    P.awaitPayment(sale);
+  };
+  P.awaitPayment = function (sale) {
+    var img = P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR', src: sale.payment.qr_image_url });
+    var status = P.el('p', { class: 'qr-status', id: 'qr-status', text: P.t('scan') });
+    var nodes = [P.el('div', { class: 'qr-amount', id: 'qr-amount', text: P.yuan(sale.total) }),
+      P.el('div', { class: 'qr-meta', text: P.state.stall.name + ' · ' + sale.number }), img, status];
+    if (sale.payment.provider === 'sandbox') nodes.push(P.el('p', { class: 'sim', text: P.t('simulation') }));
+    var row = P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', id: 'qr-cancel', text: P.t('cancel'), onclick: async function () {
+      try { await P.api('POST', P.base() + '/sales/' + sale.id + '/cancel', {}); P.closeSheet(); P.loadCatalog(); }
+      catch (e) { P.toast(P.errorText(e)); }
+    } })]);
+    if (sale.payment.provider === 'static') {
+      row.appendChild(P.el('button', { class: 'primary', id: 'static-confirm', text: P.t('static.confirm'), onclick: async function () {
+        try { var s = await P.api('POST', P.base() + '/sales/' + sale.id + '/confirm-static', {}); paid(s); } catch (e) { P.toast(P.errorText(e)); }
+      } }));
+    }
+    nodes.push(row);
+    P.sheet(nodes, 'qr-sheet full');
+    var finished = false;
+    function paid(s) {
+      if (finished) return; finished = true;
+      P.chime(); P.loadCatalog(); P.loadShift();
+      P.receiptSheet(s, false);
+    }
+    P.stopEvents = P.events(sale.id, function (s) {
+      if (s.status === 'paid') paid(s);
+      else if (s.status === 'expired' || s.status === 'cancelled') { status.textContent = P.t('status.' + s.status); status.className = 'qr-status error'; }
+    });
+  };
+
+  // The receipt: paid tick, change (cash), a QR of the e-receipt, next customer.
+  P.receiptSheet = function (sale, cash) {
+    if (P.stopEvents) { P.stopEvents(); P.stopEvents = null; }
+    var nodes = [P.el('div', { class: 'paid-tick', id: 'paid-tick', role: 'status' }, [P.el('span', { class: 'tick', text: '✔' }), P.el('span', { text: P.t('paid') })]),
+      P.el('div', { class: 'paid-number', id: 'paid-number', text: sale.number + ' · ' + P.yuan(sale.total) })];
+    if (cash && sale.change) nodes.push(P.el('div', { class: 'change', id: 'paid-change', text: P.t('change') + ' ' + P.yuan(sale.change) }));
+    nodes.push(P.el('p', { class: 'fund-note', id: 'paid-fund', text: P.t('fund', P.yuan(sale.fund_amount)) }));
+    nodes.push(P.el('img', { class: 'receipt-qr', id: 'receipt-qr', alt: 'receipt', src: P.base() + '/sales/' + sale.id + '/receipt-qr.svg' }));
+    nodes.push(P.el('p', { class: 'muted', text: P.t('receipt.scan') }));
+    nodes.push(P.el('a', { class: 'muted', id: 'receipt-link', href: sale.receipt_url, target: '_blank', text: sale.receipt_url }));
+    nodes.push(P.el('button', { class: 'primary huge', id: 'next-customer', text: P.t('next'), onclick: P.closeSheet }));
+    P.sheet(nodes, 'receipt-sheet');
+  };
+
+  P.initSell = function () {
+    P.$('pay-cash').onclick = P.cash;
+    P.$('pay-qr').onclick = function () { P.qr('sandbox'); };
+    P.$('pay-static').onclick = function () { P.qr('static'); };
+    P.$('cart-clear').onclick = P.clearCart;
+  };
+})(window.POS);
