@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg config, ready func()) error {
 		return err
 	}
 	defer d.Close()
-	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret,
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, DatabaseURL: cfg.DatabaseURL,
 		Version: version, Logger: log}, d)
 	if err != nil {
 		return err
