@@ -242,7 +242,7 @@ func (s *Store) UpdateProduct(ctx context.Context, tx *sqlx.Tx, communityID, pro
 		return Product{}, apperr.NotFoundf("product not found")
 	}
 	var p Product
-	err := tx.GetContext(ctx, &p, `SELECT `+productCols+productFrom+`WHERE p.community_id = $1 AND p.id = $2 FOR UPDATE OF p`, communityID, productID)
+	err := tx.GetContext(ctx, &p, `SELECT `+productCols+productFrom+`WHERE p.community_id = $1 AND p.id = $2 FOR NO KEY UPDATE OF p`, communityID, productID)
 	if isNoRows(err) {
 		return p, apperr.NotFoundf("product not found")
 	}
