@@ -38,7 +38,9 @@ func formValues(c *fiber.Ctx, name string) []string {
 }
 
 // formValue copies one form field, trimmed.
-func formValue(c *fiber.Ctx, name string) string { return strings.Clone(strings.TrimSpace(c.FormValue(name))) }
+func formValue(c *fiber.Ctx, name string) string {
+	return strings.Clone(strings.TrimSpace(c.FormValue(name)))
+}
 
 func at(vs []string, i int) string {
 	if i < len(vs) {
