@@ -1,14 +1,19 @@
 package web
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jmoiron/sqlx"
 
 	"shelin/fund"
 	"shelin/internal/apperr"
+	"shelin/internal/idem"
 	"shelin/internal/money"
 )
 
@@ -96,4 +101,50 @@ func imageType(b []byte) string {
 type earmarkView struct {
 	Label   string
 	Balance money.Amount
+}
+
+// formOnce runs a page form's write at most once per its hidden _idem key
+// (a double tap or a resubmitted form does not pay or record twice).
+func (s *Server) formOnce(c *fiber.Ctx, step func(tx *sqlx.Tx) error) error {
+	key := strings.Clone(c.FormValue("_idem"))
+	if key == "" {
+		return apperr.Field("_idem", "the form is missing its one-time key; reload the page")
+	}
+	body := append([]byte(nil), c.Body()...)
+	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		body = []byte(fmt.Sprint(mf.Value))
+	}
+	hash := idem.Hash([]byte(c.Method()), []byte(c.Path()), body)
+	_, err := idem.Do(c.UserContext(), s.db, community(c).ID, "form:"+key, hash, func(tx *sqlx.Tx) (int, []byte, error) {
+		if err := step(tx); err != nil {
+			return 0, nil, err
+		}
+		return fiber.StatusSeeOther, []byte("{}"), nil
+	})
+	return err
+}
+
+// newFormKey is the hidden _idem value of a form.
+func newFormKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// apperrOf returns the error a person can act on in a form: invalid input
+// or a conflict (not found and the rest go to the error page).
+func apperrOf(err error) (*apperr.Error, bool) {
+	e, ok := apperr.As(err)
+	if !ok || (e.Code != apperr.Invalid && e.Code != apperr.Conflict && e.Code != apperr.IdempotencyConflict) {
+		return nil, false
+	}
+	return e, true
+}
+
+// statusOf is the HTTP status of an error code (see errors.go).
+func statusOf(e *apperr.Error) int {
+	if v, ok := status[e.Code]; ok {
+		return v
+	}
+	return http.StatusBadRequest
 }

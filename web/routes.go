@@ -145,6 +145,17 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/public/:slug/fund", public, "Public transparency data of a community's fund", s.getPublicFund, false},
 		{"GET", "/c/:slug", public, "The public transparency page of a community's fund", s.pageTransparency, true},
 		{"GET", "/t/:token", public, "Where a receipt's money went (public trace page)", s.pageTrace, true},
+		{"GET", "/m/:cid/fund", fundManagers, "Fund ledger page: balances, verification, entries with filters", s.pageFundLedger, true},
+		{"GET", "/m/:cid/fund/rules", fundReaders, "Allocation rules page", s.pageFundRules, true},
+		{"POST", "/m/:cid/fund/rules", fundApprovers, "Save allocation rules from the page", s.pageFundRulesSubmit, true},
+		{"GET", "/m/:cid/projects", fundReaders, "Projects page with the proposal form", s.pageFundProjects, true},
+		{"POST", "/m/:cid/projects", projectProposers, "Propose a project from the page", s.pageProjectCreateSubmit, true},
+		{"GET", "/m/:cid/projects/:id", fundReaders, "One project's page", s.pageFundProject, true},
+		{"POST", "/m/:cid/projects/:id/approve", fundApprovers, "Approve a project from its page", s.pageProjectApproveSubmit, true},
+		{"POST", "/m/:cid/projects/:id/reject", fundApprovers, "Reject a project from its page", s.pageProjectRejectSubmit, true},
+		{"POST", "/m/:cid/projects/:id/complete", projectHelpers, "Complete a project from its page", s.pageProjectCompleteSubmit, true},
+		{"POST", "/m/:cid/projects/:id/contributions", projectHelpers, "Record a contribution from the project page", s.pageProjectContributionSubmit, true},
+		{"POST", "/m/:cid/projects/:id/disbursements", fundManagers, "Record a payment with its voucher from the project page", s.pageProjectDisbursementSubmit, true},
 
 		// --- orders / pos ---
 		{"POST", "/api/v1/communities/:cid/stalls", admins, "Set a stall location up for selling, with its order-number prefix", s.createStall, false},

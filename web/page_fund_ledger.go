@@ -1,0 +1,136 @@
+package web
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"shelin/fund"
+	"shelin/identity"
+	"shelin/internal/money"
+)
+
+// ledgerPageView is what templates/fund_ledger.html shows.
+type ledgerPageView struct {
+	Community  identity.Community
+	Fund       fundJSON
+	Earmarks   []earmarkView
+	Verify     fund.VerifyResult
+	Accounts   []accountRow
+	Entries    []entryRow
+	From, To   string
+	Kind       string
+	Kinds      []string
+	NextURL    string
+	CSVURL     string
+	PageDebit  money.Amount
+	PageCredit money.Amount
+}
+
+type accountRow struct {
+	Kind, Key, Label string
+	Normal           string
+	Balance          money.Amount
+}
+
+type entryRow struct {
+	fund.Entry
+	KindLabel string
+	Rules     string // "v2" for proceeds entries
+	Lines     []postingRow
+}
+
+type postingRow struct {
+	Account       string
+	Debit, Credit money.Amount
+}
+
+// pageFundLedger is the treasurer's ledger: the fund, verification, account
+// balances and entries with filters, totals and a CSV export.
+func (s *Server) pageFundLedger(c *fiber.Ctx) error {
+	com := community(c)
+	l := s.fundLedger()
+	f, err := entryFilter(c)
+	if err != nil {
+		return err
+	}
+	sum, err := l.FundSummary(c.UserContext(), s.db, com.ID)
+	if err != nil {
+		return err
+	}
+	v := ledgerPageView{Community: com, Fund: toFundJSON(sum), From: c.Query("from"), To: c.Query("to"), Kind: f.Kind,
+		Kinds: []string{"proceeds", "reversal", "commitment", "contribution", "disbursement"}}
+	lg := lang(c)
+	for _, e := range v.Fund.Earmarks {
+		v.Earmarks = append(v.Earmarks, earmarkView{earmarkLabel(lg, e.Name), e.Balance})
+	}
+	if v.Verify, err = l.Verify(c.UserContext(), com.ID); err != nil {
+		return err
+	}
+	as, err := l.Accounts(c.UserContext(), s.db, com.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		v.Accounts = append(v.Accounts, accountRow{Kind: a.Kind, Key: a.Key, Label: accountLabel(s, c, a.Kind, a.Key), Normal: a.Normal, Balance: a.Balance})
+	}
+	items, next, err := l.Entries(c.UserContext(), s.db, com.ID, f)
+	if err != nil {
+		return err
+	}
+	for _, e := range items {
+		row := entryRow{Entry: e, KindLabel: s.ui.t(lg, "fund.kind."+e.Kind)}
+		if e.RulesVersion != nil {
+			row.Rules = "v" + strconv.Itoa(*e.RulesVersion)
+		}
+		for _, p := range e.Postings {
+			pr := postingRow{Account: accountLabel(s, c, p.Kind, p.Key)}
+			if p.Amount.IsPositive() {
+				pr.Debit = p.Amount
+				v.PageDebit = v.PageDebit.Add(p.Amount)
+			} else {
+				pr.Credit = p.Amount.Neg()
+				v.PageCredit = v.PageCredit.Add(pr.Credit)
+			}
+			row.Lines = append(row.Lines, pr)
+		}
+		v.Entries = append(v.Entries, row)
+	}
+	q := url.Values{}
+	for _, k := range []string{"from", "to", "kind"} {
+		if x := c.Query(k); x != "" {
+			q.Set(k, x)
+		}
+	}
+	v.CSVURL = "/api/v1/communities/" + com.ID + "/ledger/entries.csv?" + q.Encode()
+	if next != "" {
+		q.Set("cursor", base64.RawURLEncoding.EncodeToString([]byte(next)))
+		v.NextURL = "/m/" + com.ID + "/fund?" + q.Encode()
+	}
+	return s.render(c, "fund_ledger", "fund.ledger.title", v)
+}
+
+// accountLabel names an account for people: its kind, and what its key means.
+func accountLabel(s *Server, c *fiber.Ctx, kind, key string) string {
+	lg := lang(c)
+	label := s.ui.t(lg, "fund.account."+kind)
+	switch kind {
+	case fund.KindEarmark:
+		return label + " · " + earmarkLabel(lg, key)
+	case fund.KindCashDrawer:
+		if len(key) > 8 {
+			key = key[:8]
+		}
+		return label + " · " + key
+	case fund.KindProject:
+		return label
+	case "":
+		return label
+	}
+	if key != "" {
+		return label + " · " + key
+	}
+	return label
+}
