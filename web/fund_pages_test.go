@@ -50,7 +50,7 @@ func TestBrowserFundPagesProjectFlow(t *testing.T) {
 	}
 	ctx := browser(t)
 	admin := e.Users["admin"]
-	m := e.URL + "/m/" + e.Com.ID
+	m := e.URL + "/admin/" + e.Com.ID
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(1440, 900),
 		chromedp.Navigate(e.URL+"/login"),

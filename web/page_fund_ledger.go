@@ -107,7 +107,7 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 	v.CSVURL = "/api/v1/communities/" + com.ID + "/ledger/entries.csv?" + q.Encode()
 	if next != "" {
 		q.Set("cursor", base64.RawURLEncoding.EncodeToString([]byte(next)))
-		v.NextURL = "/m/" + com.ID + "/fund?" + q.Encode()
+		v.NextURL = "/admin/" + com.ID + "/fund?" + q.Encode()
 	}
 	return s.render(c, "fund_ledger", "fund.ledger.title", v)
 }

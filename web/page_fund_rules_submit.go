@@ -50,5 +50,5 @@ func (s *Server) pageFundRulesSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/m/" + community(c).ID + "/fund/rules?saved=1")
+	return c.Redirect("/admin/" + community(c).ID + "/fund/rules?saved=1")
 }

@@ -40,5 +40,5 @@ func (s *Server) pageProjectCreateSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/m/"+community(c).ID+"/projects/"+p.ID, fiber.StatusSeeOther)
+	return c.Redirect("/admin/"+community(c).ID+"/projects/"+p.ID, fiber.StatusSeeOther)
 }

@@ -43,5 +43,5 @@ func (s *Server) pageProjectDisbursementSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return s.projectFormError(c, err)
 	}
-	return c.Redirect("/m/"+cid+"/projects/"+pid, fiber.StatusSeeOther)
+	return c.Redirect("/admin/"+cid+"/projects/"+pid, fiber.StatusSeeOther)
 }
