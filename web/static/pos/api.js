@@ -152,6 +152,18 @@ window.POS = window.POS || {};
     return function () { stopped = true; if (ctrl) ctrl.abort(); };
   };
 
+  // authImg loads an image that needs the bearer token (QR codes, product
+  // pictures, the 收款码) into img through a blob URL.
+  var blobs = {};
+  P.authImg = function (img, url) {
+    if (blobs[url]) { img.src = blobs[url]; return img; }
+    fetch(url, { headers: { 'Authorization': 'Bearer ' + P.state.token } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); })
+      .then(function (b) { blobs[url] = URL.createObjectURL(b); img.src = blobs[url]; })
+      .catch(function () { img.alt = '⚠'; });
+    return img;
+  };
+
   // A short "paid" chime (no audio file needed).
   P.chime = function () {
     try {

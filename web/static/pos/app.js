@@ -48,13 +48,14 @@
     P.$('pin-title').textContent = P.t('pin.for', v.display_name);
     P.$('pin-error').textContent = '';
     P.$('pin-dots').textContent = '';
-    P.keypad(P.$('pin-pad'), {}, async function (k) {
+    P.keypad(P.$('pin-pad'), { prefix: 'pin' }, async function (k) {
       if (k === 'del') pin = pin.slice(0, -1);
       else if (k === 'ok') {
         try {
           var r = await P.api('POST', '/api/v1/pos/pin-login', { user_id: v.id, pin: pin });
           P.state.token = r.token; P.state.user = r.user; P.state.user.display_name = v.display_name;
           sessionStorage.setItem('pos.token', r.token); sessionStorage.setItem('pos.user', JSON.stringify(P.state.user));
+          P.$('pin-pad').innerHTML = '';
           enterSell();
         } catch (e) { pin = ''; P.$('pin-error').textContent = e.status === 401 ? P.t('pin.wrong') : P.errorText(e); }
       } else if (pin.length < 6) pin += k;

@@ -7,7 +7,7 @@
     var keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', opts.dot ? '.' : 'del', '0', opts.dot ? 'del' : 'ok'];
     keys.forEach(function (k) {
       var label = k === 'del' ? '⌫' : k === 'ok' ? P.t('ok') : k;
-      box.appendChild(P.el('button', { class: 'key' + (k === 'ok' ? ' key-ok' : ''), 'data-key': k, id: 'key-' + (k === '.' ? 'dot' : k), text: label,
+      box.appendChild(P.el('button', { class: 'key' + (k === 'ok' ? ' key-ok' : ''), 'data-key': k, id: (opts.prefix || 'key') + '-' + (k === '.' ? 'dot' : k), text: label,
         onclick: function () { onKey(k); } }));
     });
   };

@@ -70,7 +70,7 @@
           P.el('button', { class: 'primary huge', text: P.t('next'), onclick: P.closeSheet })]);
       } catch (e) { pin = ''; dots.textContent = ''; err.textContent = P.errorText(e); }
     }
-    P.keypad(pad, {}, function (k) {
+    P.keypad(pad, { prefix: 'rpin' }, function (k) {
       if (k === 'del') pin = pin.slice(0, -1);
       else if (k === 'ok') { go(); return; }
       else if (pin.length < 6) pin += k;

@@ -26,7 +26,7 @@
     var box = P.$('tiles'); box.innerHTML = '';
     catalog.forEach(function (p) {
       var out = p.available !== null && p.available !== undefined && p.available <= 0;
-      var pic = p.image_url ? P.el('img', { src: p.image_url, alt: '', class: 'tile-pic' }) :
+      var pic = p.image_url ? P.authImg(P.el('img', { alt: '', class: 'tile-pic' }), p.image_url) :
         P.el('div', { class: 'tile-pic initial', text: p.name.slice(0, 2) });
       var stock = p.available === null || p.available === undefined ? '' : (out ? P.t('soldout') : P.t('left', left(p)));
       var b = P.el('button', { class: 'ptile' + (out ? ' out' : ''), 'data-sku': p.sku, id: 'tile-' + p.sku, onclick: function () { add(p.id, 1); } },
@@ -138,7 +138,7 @@
     P.awaitPayment(sale);
   };
   P.awaitPayment = function (sale) {
-    var img = P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR', src: sale.payment.qr_image_url });
+    var img = P.authImg(P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR' }), sale.payment.qr_image_url);
     var status = P.el('p', { class: 'qr-status', id: 'qr-status', text: P.t('scan') });
     var nodes = [P.el('div', { class: 'qr-amount', id: 'qr-amount', text: P.yuan(sale.total) }),
       P.el('div', { class: 'qr-meta', text: P.state.stall.name + ' · ' + sale.number }), img, status];
@@ -173,7 +173,7 @@
       P.el('div', { class: 'paid-number', id: 'paid-number', text: sale.number + ' · ' + P.yuan(sale.total) })];
     if (cash && sale.change) nodes.push(P.el('div', { class: 'change', id: 'paid-change', text: P.t('change') + ' ' + P.yuan(sale.change) }));
     nodes.push(P.el('p', { class: 'fund-note', id: 'paid-fund', text: P.t('fund', P.yuan(sale.fund_amount)) }));
-    nodes.push(P.el('img', { class: 'receipt-qr', id: 'receipt-qr', alt: 'receipt', src: P.base() + '/sales/' + sale.id + '/receipt-qr.svg' }));
+    nodes.push(P.authImg(P.el('img', { class: 'receipt-qr', id: 'receipt-qr', alt: 'receipt' }), P.base() + '/sales/' + sale.id + '/receipt-qr.svg'));
     nodes.push(P.el('p', { class: 'muted', text: P.t('receipt.scan') }));
     nodes.push(P.el('a', { class: 'muted', id: 'receipt-link', href: sale.receipt_url, target: '_blank', text: sale.receipt_url }));
     nodes.push(P.el('button', { class: 'primary huge', id: 'next-customer', text: P.t('next'), onclick: P.closeSheet }));
