@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"testing"
 
 	"shelin/fund"
-	"shelin/identity"
-	"shelin/internal/dbtest"
 	"shelin/internal/money"
 )
 
@@ -14,21 +11,7 @@ import (
 // injected, 21 projects landed, about 14万元 leveraged, 5,500+ residents
 // benefited, with a sound ledger.
 func TestDemoFundMatchesTheReport(t *testing.T) {
-	ctx := context.Background()
-	cfg := validConfig()
-	cfg.DatabaseURL = dbtest.FreshURL(t)
-	if _, err := seedDemo(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDB(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	com, err := identity.New(d).CommunityBySlug(ctx, demoSlug)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, d, com := seededDemo(t)
 	l := fund.New(d)
 	tr, err := l.PublicTransparency(ctx, d, com.ID)
 	if err != nil {

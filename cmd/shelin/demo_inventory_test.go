@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"shelin/identity"
 	"shelin/internal/dbtest"
 	"shelin/inventory"
 )
@@ -12,21 +11,7 @@ import (
 // The demo has the Wuhan Road goods at the centre and at the Peony Park
 // stall, and its stock levels agree with its movements.
 func TestDemoInventory(t *testing.T) {
-	ctx := context.Background()
-	cfg := validConfig()
-	cfg.DatabaseURL = dbtest.FreshURL(t)
-	if _, err := seedDemo(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDB(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	com, err := identity.New(d).CommunityBySlug(ctx, demoSlug)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, d, com := seededDemo(t)
 	inv := inventory.New(d)
 	bad, err := inv.Verify(ctx, d, com.ID)
 	if err != nil || len(bad) > 0 {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"sort"
 
@@ -17,20 +16,8 @@ func cmdLedger(args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: shelin ledger verify [--database-url URL]")
 	}
-	var cfg config
-	fs := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
-	cfg.register(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
 	ctx := context.Background()
-	d, err := openDB(ctx, cfg, false)
+	d, err := openForCommand("ledger verify", args[1:])
 	if err != nil {
 		return err
 	}

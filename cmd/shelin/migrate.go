@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/internal/db"
 	"shelin/internal/jobs"
 )
@@ -43,4 +45,19 @@ func migrate(ctx context.Context, url string) (int, error) {
 	}
 	m, err := jobs.Migrate(ctx, d.DB)
 	return n + m, err
+}
+
+// openForCommand parses the flags of a maintenance command (`ledger verify`,
+// `stock verify`) and opens a database whose schema is current.
+func openForCommand(name string, args []string) (*sqlx.DB, error) {
+	var cfg config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cfg.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set")
+	}
+	return openDB(context.Background(), cfg, false)
 }
