@@ -296,7 +296,7 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 	if r.CreditAccount != (AccountRef{}) && !debitKinds[r.CreditAccount.Kind] {
 		return Posted{}, apperr.Field("credit_account", "a refund is paid from a cash drawer, provider clearing, bank or group-buy escrow account")
 	}
-	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID); err != nil || ok {
+	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID); err != nil || ok {
 		return prev, err
 	}
 	var pr struct {
@@ -320,7 +320,7 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 		return Posted{}, fmt.Errorf("fund: lock proceeds: %w", err)
 	}
 	// Another transaction may have recorded this reversal while we waited.
-	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID); err != nil || ok {
+	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID); err != nil || ok {
 		return prev, err
 	}
 	left := pr.Gross.Sub(pr.ReversedGross)
@@ -442,16 +442,18 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 	return out, nil
 }
 
-func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, reversalID string) (Posted, bool, error) {
+func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, reversalID, sourceKind, sourceID string) (Posted, bool, error) {
 	var row struct {
 		EntryID      string          `db:"entry_id"`
 		Net          money.Amount    `db:"net"`
 		Deficit      money.Amount    `db:"deficit"`
 		Parts        json.RawMessage `db:"parts"`
 		RulesVersion int             `db:"rules_version"`
+		SourceKind   string          `db:"source_kind"`
+		SourceID     string          `db:"source_id"`
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
-		SELECT r.entry_id, r.net, r.deficit, r.parts, p.rules_version
+		SELECT r.entry_id, r.net, r.deficit, r.parts, p.rules_version, p.source_kind, p.source_id
 		FROM fund_reversals r JOIN fund_proceeds p ON p.entry_id = r.proceeds_entry_id
 		WHERE r.community_id = $1 AND r.reversal_id = $2`, communityID, reversalID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -459,6 +461,9 @@ func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, rever
 	}
 	if err != nil {
 		return Posted{}, false, fmt.Errorf("fund: read reversal: %w", err)
+	}
+	if row.SourceKind != sourceKind || row.SourceID != sourceID {
+		return Posted{}, false, apperr.New(apperr.IdempotencyConflict, "reversal %s was already used for another source", reversalID).WithField("reversal_id")
 	}
 	var parts []reversalPart
 	if err := json.Unmarshal(row.Parts, &parts); err != nil {

@@ -28,7 +28,8 @@ var verifyChecks = []struct{ name, sql string }{
 	{"account balance differs from the sum of its postings", `
 		SELECT a.kind || ':' || a.key || ' stored ' || a.balance || ', postings ' || COALESCE(s.total, 0)
 		FROM ledger_accounts a
-		LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_postings GROUP BY account_id) s ON s.account_id = a.id
+		LEFT JOIN (SELECT p.account_id, sum(p.amount) AS total FROM ledger_postings p
+		           JOIN ledger_accounts x ON x.id = p.account_id WHERE x.community_id = $1 GROUP BY p.account_id) s ON s.account_id = a.id
 		WHERE a.community_id = $1 AND a.balance <> COALESCE(s.total, 0)`},
 	{"lot not conserved", `
 		SELECT l.id::text || ': original ' || l.original || ' <> remaining ' || l.remaining || ' + allocated ' || l.allocated || ' + reversed ' || l.reversed
@@ -36,7 +37,7 @@ var verifyChecks = []struct{ name, sql string }{
 	{"lot allocations differ from the lot's allocated amount", `
 		SELECT l.id::text || ': allocated ' || l.allocated || ', allocations ' || COALESCE(s.total, 0)
 		FROM fund_lots l
-		LEFT JOIN (SELECT lot_id, sum(amount) AS total FROM fund_lot_allocations GROUP BY lot_id) s ON s.lot_id = l.id
+		LEFT JOIN (SELECT lot_id, sum(amount) AS total FROM fund_lot_allocations WHERE community_id = $1 GROUP BY lot_id) s ON s.lot_id = l.id
 		WHERE l.community_id = $1 AND l.allocated <> COALESCE(s.total, 0)`},
 	{"earmark account differs from the money left in its lots", `
 		SELECT COALESCE(a.key, l.earmark) || ': account ' || COALESCE(-a.balance, 0) || ', lots ' || COALESCE(l.total, 0)
@@ -52,12 +53,12 @@ var verifyChecks = []struct{ name, sql string }{
 	{"proceeds' net differs from its lots", `
 		SELECT p.source_kind || ' ' || p.source_id || ': net ' || (p.net - p.reversed_net) || ', lots ' || COALESCE(s.total, 0)
 		FROM fund_proceeds p
-		LEFT JOIN (SELECT entry_id, sum(original - reversed - deficit) AS total FROM fund_lots GROUP BY entry_id) s ON s.entry_id = p.entry_id
+		LEFT JOIN (SELECT entry_id, sum(original - reversed - deficit) AS total FROM fund_lots WHERE community_id = $1 GROUP BY entry_id) s ON s.entry_id = p.entry_id
 		WHERE p.community_id = $1 AND p.net - p.reversed_net <> COALESCE(s.total, 0)`},
 	{"project's fund part differs from its lot allocations", `
 		SELECT p.title || ': committed ' || p.fund_committed || ', allocations ' || COALESCE(s.total, 0)
 		FROM fund_projects p
-		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_lot_allocations GROUP BY project_id) s ON s.project_id = p.id
+		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_lot_allocations WHERE community_id = $1 GROUP BY project_id) s ON s.project_id = p.id
 		WHERE p.community_id = $1 AND p.fund_committed <> COALESCE(s.total, 0)`},
 	{"project account differs from committed + crowdfunded − disbursed", `
 		SELECT p.title || ': account ' || COALESCE(-a.balance, 0) || ', expected ' || (p.fund_committed + p.crowdfunded - p.disbursed)
@@ -67,8 +68,8 @@ var verifyChecks = []struct{ name, sql string }{
 	{"project contributions or disbursements differ from their records", `
 		SELECT p.title || ': crowdfunded ' || p.crowdfunded || '/' || COALESCE(c.total, 0) || ', disbursed ' || p.disbursed || '/' || COALESCE(d.total, 0)
 		FROM fund_projects p
-		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_contributions GROUP BY project_id) c ON c.project_id = p.id
-		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_disbursements GROUP BY project_id) d ON d.project_id = p.id
+		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_contributions WHERE community_id = $1 GROUP BY project_id) c ON c.project_id = p.id
+		LEFT JOIN (SELECT project_id, sum(amount) AS total FROM fund_disbursements WHERE community_id = $1 GROUP BY project_id) d ON d.project_id = p.id
 		WHERE p.community_id = $1 AND (p.crowdfunded <> COALESCE(c.total, 0) OR p.disbursed <> COALESCE(d.total, 0))`},
 }
 

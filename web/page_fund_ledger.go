@@ -69,12 +69,20 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 	if v.Verify, err = l.Verify(c.UserContext(), com.ID); err != nil {
 		return err
 	}
+	ps, err := l.ListProjects(c.UserContext(), s.db, com.ID)
+	if err != nil {
+		return err
+	}
+	titles := make(map[string]string, len(ps))
+	for _, p := range ps {
+		titles[p.ID] = p.Title
+	}
 	as, err := l.Accounts(c.UserContext(), s.db, com.ID)
 	if err != nil {
 		return err
 	}
 	for _, a := range as {
-		v.Accounts = append(v.Accounts, accountRow{Kind: a.Kind, Key: a.Key, Label: accountLabel(s, c, a.Kind, a.Key), Normal: a.Normal, Balance: a.Balance})
+		v.Accounts = append(v.Accounts, accountRow{Kind: a.Kind, Key: a.Key, Label: accountLabel(s, c, a.Kind, a.Key, titles), Normal: a.Normal, Balance: a.Balance})
 	}
 	items, next, err := l.Entries(c.UserContext(), s.db, com.ID, f)
 	if err != nil {
@@ -86,7 +94,7 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 			row.Rules = "v" + strconv.Itoa(*e.RulesVersion)
 		}
 		for _, p := range e.Postings {
-			pr := postingRow{Account: accountLabel(s, c, p.Kind, p.Key)}
+			pr := postingRow{Account: accountLabel(s, c, p.Kind, p.Key, titles)}
 			if p.Amount.IsPositive() {
 				pr.Debit = p.Amount
 				v.PageDebit = v.PageDebit.Add(p.Amount)
@@ -113,7 +121,7 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 }
 
 // accountLabel names an account for people: its kind, and what its key means.
-func accountLabel(s *Server, c *fiber.Ctx, kind, key string) string {
+func accountLabel(s *Server, c *fiber.Ctx, kind, key string, titles map[string]string) string {
 	lg := lang(c)
 	label := s.ui.t(lg, "fund.account."+kind)
 	switch kind {
@@ -125,6 +133,9 @@ func accountLabel(s *Server, c *fiber.Ctx, kind, key string) string {
 		}
 		return label + " · " + key
 	case fund.KindProject:
+		if t, ok := titles[key]; ok {
+			return label + " · " + t
+		}
 		return label
 	case "":
 		return label
