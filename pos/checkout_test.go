@@ -3,6 +3,7 @@ package pos_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,4 +161,53 @@ func TestCancelAndStaticConfirm(t *testing.T) {
 	if l := f.level(f.pastry); l.Available != 5 {
 		t.Fatalf("cancel must release: %+v", l)
 	}
+}
+
+// Two replicas, provider retries and a poll all confirm the same payment at
+// once: one sale paid, one stock movement, one fund posting.
+func TestConcurrentConfirmationsHaveOneEffect(t *testing.T) {
+	f := setup(t, 5, 0)
+	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
+	body := f.payInWallet(s)
+	other := []byte(strings.Replace(string(body), `"id":"evt_`, `"id":"evt_retry_`, 1))
+	var wg sync.WaitGroup
+	codes := make(chan int, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			switch i % 3 {
+			case 0:
+				st, _ := f.deliver(body, time.Now(), secret)
+				codes <- st
+			case 1:
+				st, _ := f.deliver(other, time.Now(), secret)
+				codes <- st
+			default:
+				if _, err := f.s.PollPayment(f.ctx, f.cid, s.Order.ID); err != nil {
+					t.Error(err)
+				}
+				codes <- 200
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != 200 {
+			t.Fatalf("a confirmation answered %d", c)
+		}
+	}
+	if f.fundBalance().String() != "18.00" {
+		t.Fatalf("fund %s after 20 confirmations", f.fundBalance())
+	}
+	if l := f.level(f.pastry); l.OnHand != 4 || l.Reserved != 0 {
+		t.Fatalf("stock %+v", l)
+	}
+	var applied int
+	f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID)
+	if applied > 1 {
+		t.Fatalf("%d notifications applied", applied)
+	}
+	f.verifyLedger()
 }

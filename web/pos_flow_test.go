@@ -1,0 +1,99 @@
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"shelin/identity"
+)
+
+// An unpaid QR sale expires by its durable job and its stock comes back.
+func TestUnpaidQRSaleExpiresByTheQueue(t *testing.T) {
+	p := newPOSEnv(t, 3)
+	p.Srv.POS().QRExpiry = time.Second
+	st, sale := p.sale("exp-1", map[string]any{"location_id": p.stall, "lines": []map[string]any{{"product_id": p.pastry, "qty": 2}},
+		"payment": map[string]any{"method": "qr", "provider": "sandbox"}})
+	if st != 201 {
+		t.Fatalf("sale %d %v", st, sale)
+	}
+	available := func() (n int) {
+		p.DB.Get(&n, `SELECT on_hand - reserved FROM stock_levels WHERE product_id=$1 AND location_id=$2`, p.pastry, p.stall)
+		return
+	}
+	if available() != 1 {
+		t.Fatalf("reserved while awaiting: available %d", available())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, s := p.call("GET", p.c()+"/sales/"+sale["id"].(string), p.Tokens[identity.Volunteer], nil)
+		if s["status"] == "expired" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %v after 20 s", s["status"])
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if available() != 3 {
+		t.Fatalf("stock not released: available %d", available())
+	}
+}
+
+// A refund needs a second person's PIN, is idempotent on its key, pays cash
+// back from the drawer, and the shift closes with zero variance when counted
+// right.
+func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	vol, admin := p.Tokens[identity.Volunteer], p.Users[identity.Admin]
+	_, sh := p.call("POST", p.c()+"/shifts", vol, map[string]any{"location_id": p.stall, "opening_float": "100"})
+	_, sale := p.sale("r-sale", map[string]any{"location_id": p.stall,
+		"lines":   []map[string]any{{"product_id": p.pastry, "qty": 2}, {"product_id": p.card, "qty": 2}},
+		"payment": map[string]any{"method": "cash", "tendered": "100"}})
+	if sale["status"] != "paid" || sale["total"] != "87.00" {
+		t.Fatalf("sale %v", sale)
+	}
+	refund := func(key string, approver map[string]any) (int, map[string]any) {
+		return p.call("POST", p.c()+"/sales/"+sale["id"].(string)+"/refunds", vol,
+			map[string]any{"lines": []map[string]any{{"product_id": p.pastry, "qty": 1}}, "reason": "盒子压坏", "restock": false, "approver": approver},
+			"Idempotency-Key", key)
+	}
+	cases := []struct {
+		name     string
+		approver map[string]any
+		status   int
+	}{
+		{"no second person", map[string]any{}, 422},
+		{"own PIN", map[string]any{"user_id": p.Users[identity.Volunteer].ID, "pin": "2468"}, 422},
+		{"wrong PIN", map[string]any{"user_id": admin.ID, "pin": "0000"}, 403},
+		{"admin's PIN", map[string]any{"user_id": admin.ID, "pin": "2468"}, 201},
+	}
+	var first map[string]any
+	for _, c := range cases {
+		st, b := refund("refund-1", c.approver)
+		if st != c.status {
+			t.Fatalf("%s: %d %v", c.name, st, b)
+		}
+		first = b
+	}
+	if first["amount"] != "38.00" || first["status"] != "succeeded" {
+		t.Fatalf("refund %v", first)
+	}
+	st, again := refund("refund-1", map[string]any{"user_id": admin.ID, "pin": "2468"})
+	if st != 201 || again["id"] != first["id"] {
+		t.Fatalf("replayed refund %d %v", st, again)
+	}
+	var approvals int
+	p.DB.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE entity_id=$1 AND approved_by=$2`, first["id"], admin.ID)
+	if approvals != 1 {
+		t.Fatalf("approvals recorded: %d", approvals)
+	}
+	// Drawer: 100 + 87 − 38 = 149.
+	st, closed := p.call("POST", p.c()+"/shifts/"+sh["id"].(string)+"/close", vol, map[string]any{"counted_cash": "149.00"})
+	if st != 200 || closed["expected_cash"] != "149.00" || closed["variance"] != "0.00" {
+		t.Fatalf("close %d %v", st, closed)
+	}
+	_, r := p.call("GET", p.c()+"/sales/"+sale["id"].(string), vol, nil)
+	if r["refunded_total"] != "38.00" {
+		t.Fatalf("sale after refund %v", r)
+	}
+}
