@@ -53,8 +53,11 @@ func (p *Proceeds) validate() (money.Amount, error) {
 	if len(p.Makers) > 0 {
 		sum := money.Zero
 		for i, m := range p.Makers {
-			if strings.TrimSpace(m.Name) == "" || !m.Amount.IsPositive() {
-				return money.Zero, apperr.Field(fmt.Sprintf("makers[%d]", i), "each maker needs a name and a positive amount")
+			if strings.TrimSpace(m.Name) == "" {
+				p.Makers[i].Name = "maker" // consigned goods whose maker was not named
+			}
+			if !m.Amount.IsPositive() {
+				return money.Zero, apperr.Field(fmt.Sprintf("makers[%d]", i), "each maker's part must be positive")
 			}
 			sum = sum.Add(m.Amount)
 		}

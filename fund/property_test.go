@@ -80,6 +80,7 @@ func TestPropertyRandomOperationsKeepLedgerSound(t *testing.T) {
 		var sales []string
 		var projects []string
 		refunded := map[string]money.Amount{}
+		done := map[string]int{}
 		gross := map[string]money.Amount{}
 		for step := 0; step < 60; step++ {
 			var err error
@@ -144,7 +145,14 @@ func TestPropertyRandomOperationsKeepLedgerSound(t *testing.T) {
 			if err != nil {
 				t.Fatalf("step %d: %v", step, err)
 			}
+			done["steps"]++
 		}
+		var n struct{ Sales, Reversals, Approved, Contributions, Disbursements, Deficits int }
+		d.QueryRow(`SELECT (SELECT count(*) FROM fund_proceeds WHERE community_id = $1), (SELECT count(*) FROM fund_reversals WHERE community_id = $1),
+			(SELECT count(*) FROM fund_projects WHERE community_id = $1 AND approved_at IS NOT NULL), (SELECT count(*) FROM fund_contributions WHERE community_id = $1),
+			(SELECT count(*) FROM fund_disbursements WHERE community_id = $1), (SELECT count(*) FROM fund_lots WHERE community_id = $1 AND deficit > 0)`, cid).
+			Scan(&n.Sales, &n.Reversals, &n.Approved, &n.Contributions, &n.Disbursements, &n.Deficits)
+		t.Logf("round %d: %d steps, %+v", round, done["steps"], n)
 		mustVerify(t, ctx, l, cid)
 		assertLedgerInvariants(t, d, cid)
 	}
