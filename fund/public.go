@@ -148,6 +148,10 @@ func (l *Ledger) PublicTransparency(ctx context.Context, q sqlx.QueryerContext, 
 			pe.Amount = e.FundAmount
 		case "reversal":
 			pe.Label = ""
+		case "proceeds":
+			if e.SourceKind == SourceDonation {
+				pe.Label = "" // a donor's name is theirs to share, not ours
+			}
 		}
 		t.Recent = append(t.Recent, pe)
 	}
