@@ -561,3 +561,61 @@ func (l *Ledger) CompleteProject(ctx context.Context, tx *sqlx.Tx, communityID, 
 	}
 	return getProject(ctx, tx, communityID, p.ID, false)
 }
+
+// ProjectPatch changes a proposal; nil fields stay as they are.
+type ProjectPatch struct {
+	Title       *string
+	Description *string
+	Purpose     *string
+	Budget      *money.Amount
+	FundShare   *money.Amount
+}
+
+// UpdateProject changes a project while it is still a proposal (after
+// approval the fund's commitment fixes budget and share).
+func (l *Ledger) UpdateProject(ctx context.Context, tx *sqlx.Tx, communityID, projectID string, in ProjectPatch) (Project, error) {
+	p, err := getProject(ctx, tx, communityID, projectID, true)
+	if err != nil {
+		return Project{}, err
+	}
+	if p.Status != StatusProposed {
+		return Project{}, apperr.Conflictf("the project is %s: only a proposal can be changed", p.Status)
+	}
+	if in.Title != nil {
+		p.Title = strings.TrimSpace(*in.Title)
+	}
+	if in.Description != nil {
+		p.Description = *in.Description
+	}
+	if in.Purpose != nil {
+		p.Purpose = *in.Purpose
+		if p.Purpose == "" {
+			p.Purpose = General
+		}
+	}
+	if in.Budget != nil {
+		p.Budget = *in.Budget
+	}
+	if in.FundShare != nil {
+		p.FundShare = *in.FundShare
+	}
+	switch {
+	case p.Title == "" || len([]rune(p.Title)) > 200:
+		return Project{}, apperr.Field("title", "a project needs a title of 1–200 characters")
+	case len(p.Description) > 10000:
+		return Project{}, apperr.Field("description", "the description is too long")
+	case !p.Budget.IsPositive():
+		return Project{}, apperr.Field("budget", "the budget must be greater than zero")
+	case p.FundShare.IsNegative():
+		return Project{}, apperr.Field("fund_share", "the fund share must not be negative")
+	case p.FundShare.GreaterThan(p.Budget):
+		return Project{}, apperr.Field("fund_share", "the fund share (%s) cannot exceed the budget (%s)", p.FundShare, p.Budget)
+	case p.Crowdfunded.GreaterThan(p.Budget.Sub(p.FundShare)):
+		return Project{}, apperr.Conflictf("residents have already given %s, more than the new plan asks of them", p.Crowdfunded.Yuan())
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE fund_projects SET title = $2, description = $3, purpose = $4, budget = $5, fund_share = $6 WHERE id = $1`,
+		p.ID, p.Title, p.Description, p.Purpose, p.Budget, p.FundShare); err != nil {
+		return Project{}, fmt.Errorf("fund: update project: %w", err)
+	}
+	return getProject(ctx, tx, communityID, p.ID, false)
+}

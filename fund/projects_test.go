@@ -305,3 +305,30 @@ func TestPostingsAreAppendOnly(t *testing.T) {
 	}
 	mustVerify(t, ctx, l, cid)
 }
+
+func TestProposalCanChangeUntilApproved(t *testing.T) {
+	ctx, d, l, cid := setup(t)
+	post(t, ctx, d, l, sale(cid, "s1", "100.00", "0"))
+	p := propose(t, ctx, d, l, cid, "楼道灯", "", "300.00", "50.00")
+	share, budget := m("120.00"), m("100.00")
+	if _, err := tx(t, ctx, d, func(tx *sqlx.Tx) (fund.Project, error) {
+		return l.UpdateProject(ctx, tx, cid, p.ID, fund.ProjectPatch{FundShare: &share, Budget: &budget})
+	}); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("share above budget: %v", err)
+	}
+	share = m("80.00")
+	got, err := tx(t, ctx, d, func(tx *sqlx.Tx) (fund.Project, error) {
+		return l.UpdateProject(ctx, tx, cid, p.ID, fund.ProjectPatch{FundShare: &share})
+	})
+	if err != nil || got.FundShare.String() != "80.00" || got.Budget.String() != "300.00" {
+		t.Fatalf("update: %v %+v", err, got)
+	}
+	if _, err := approve(t, ctx, d, l, cid, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx(t, ctx, d, func(tx *sqlx.Tx) (fund.Project, error) {
+		return l.UpdateProject(ctx, tx, cid, p.ID, fund.ProjectPatch{FundShare: &share})
+	}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("update after approval: %v", err)
+	}
+}

@@ -130,6 +130,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/communities/:cid/projects", projectProposers, "Propose a project (budget, fund share, micro-grid)", s.createProject, false},
 		{"GET", "/api/v1/communities/:cid/projects", anyone, "List projects", s.listProjects, false},
 		{"GET", "/api/v1/communities/:cid/projects/:id", anyone, "One project and where its money stands", s.getProject, false},
+		{"PATCH", "/api/v1/communities/:cid/projects/:id", projectProposers, "Change a proposal (until it is approved)", s.updateProject, false},
 		{"POST", "/api/v1/communities/:cid/projects/:id/approve", fundApprovers, "Approve: the fund commits its share from its lots (409 if it cannot)", s.approveProject, false},
 		{"POST", "/api/v1/communities/:cid/projects/:id/reject", fundApprovers, "Reject a proposal", s.rejectProject, false},
 		{"POST", "/api/v1/communities/:cid/projects/:id/complete", projectHelpers, "Complete a project with the number of residents benefited", s.completeProject, false},
