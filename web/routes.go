@@ -191,6 +191,10 @@ func (s *Server) routes() []route {
 		{"GET", "/pay/:token", public, "Sandbox wallet page (simulation)", s.pagePay, true},
 		{"POST", "/pay/:token", public, "Pay in the sandbox wallet (simulation)", s.pagePaySubmit, true},
 		{"GET", "/pos", public, "The stall tablet app", s.pageTablet, true},
+		{"GET", "/admin/:cid/pos", admins, "Stalls and tablets page: prefixes, pairing codes, 收款码, flagged payments", s.pagePOSAdmin, true},
+		{"POST", "/admin/:cid/pos/stalls", admins, "Set a stall's order prefix from the page", s.pagePOSAdminStall, true},
+		{"POST", "/admin/:cid/pos/devices", admins, "Make a tablet pairing code from the page", s.pagePOSAdminDevice, true},
+		{"POST", "/admin/:cid/pos/static", admins, "Upload the 收款码 from the page", s.pagePOSAdminStatic, true},
 
 		// --- groupbuy ---
 	}
