@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"shelin/identity"
+)
+
+// tabletSignedIn pairs a browser tablet with the stall, signs the volunteer
+// in with their PIN and opens a shift with a ¥100 float.
+func tabletSignedIn(t *testing.T, p *posEnv) context.Context {
+	t.Helper()
+	_, dev := p.call("POST", p.c()+"/devices", p.Tokens[identity.Admin], map[string]any{"location_id": p.stall, "name": "平板"})
+	vol := p.Users[identity.Volunteer]
+	tab := browser(t)
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(p.URL+"/pos?code="+dev["pairing_code"].(string)),
+		chromedp.WaitVisible("#pair-submit"), chromedp.Click("#pair-submit"),
+		chromedp.WaitVisible(`#who-list button[data-user="`+vol.ID+`"]`), chromedp.Click(`#who-list button[data-user="`+vol.ID+`"]`),
+		chromedp.WaitVisible("#pin-2"), chromedp.Click("#pin-2"), chromedp.Click("#pin-4"), chromedp.Click("#pin-6"), chromedp.Click("#pin-8"),
+		chromedp.Click("#pin-ok"), chromedp.WaitVisible("#shift-open-quick"),
+		chromedp.Click("#shift-open-quick"), chromedp.WaitVisible("#shift-open-submit"),
+		chromedp.Click("#key-1"), chromedp.Click("#key-0"), chromedp.Click("#key-0"),
+		chromedp.Click("#shift-open-submit"), chromedp.WaitNotVisible("#overlay"))
+	if err != nil {
+		screenshot(t, tab, "pos-signin-failed")
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func do(t *testing.T, tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		screenshot(t, tab, "pos-failed-"+name)
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// A response lost on the way back (the sale reached the server, the tablet
+// saw a network error) is retried with the same Idempotency-Key: the tablet
+// shows the one sale, and the server has exactly one.
+func TestTabletRetryAfterALostResponseMakesOneSale(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	tab := tabletSignedIn(t, p)
+	// The next POST /sales reaches the server but its answer is "lost".
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){
+		const real = window.fetch; let dropped = false;
+		window.fetch = async function(url, opts) {
+			const res = await real(url, opts);
+			if (!dropped && opts && opts.method === 'POST' && String(url).endsWith('/sales')) { dropped = true; throw new TypeError('network lost'); }
+			return res;
+		};
+		return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "cash sale", chromedp.Click("#tile-MDS-6"), chromedp.Click("#pay-cash"), chromedp.WaitVisible("#quick-exact"),
+		chromedp.Click("#quick-exact"), chromedp.Click("#cash-done"), chromedp.WaitVisible("#paid-tick"))
+	var n int
+	p.DB.Get(&n, `SELECT count(*) FROM orders WHERE community_id=$1`, p.Com.ID)
+	if n != 1 {
+		t.Fatalf("%d sales on the server after a retried sale, want 1", n)
+	}
+	var keys int
+	p.DB.Get(&keys, `SELECT count(*) FROM idempotency_keys WHERE scope=$1`, p.Com.ID)
+	if keys != 1 {
+		t.Fatalf("%d idempotency records", keys)
+	}
+}
+
+// Recent sales → refund one box with a second person's PIN → close the shift
+// with the right count: variance zero.
+func TestTabletRefundsWithASecondPINAndClosesTheShift(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	tab := tabletSignedIn(t, p)
+	do(t, tab, "sale", chromedp.Click("#tile-MDS-6"), chromedp.Click("#tile-MDS-6"), chromedp.Click("#pay-cash"),
+		chromedp.WaitVisible("#quick-100"), chromedp.Click("#quick-100"), chromedp.Click("#cash-done"), chromedp.WaitVisible("#paid-tick"),
+		chromedp.Click("#next-customer"), chromedp.WaitNotVisible("#overlay"))
+	admin := p.Users[identity.Admin]
+	do(t, tab, "recent", chromedp.Click("#menu-recent"), chromedp.WaitVisible("#recent-list button"), chromedp.Click("#recent-list button"),
+		chromedp.WaitVisible("#refund-start"), chromedp.Click("#refund-start"), chromedp.WaitVisible("#refund-approver"),
+		chromedp.SetValue("#refund-approver", admin.ID))
+	// Refund one of the two boxes.
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){ document.querySelector('.refund-lines .qbtn').click(); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, tab, "pos-9-refund-1280x800")
+	do(t, tab, "wrong PIN", chromedp.Click("#rpin-1"), chromedp.Click("#rpin-1"), chromedp.Click("#rpin-1"), chromedp.Click("#rpin-1"),
+		chromedp.Click("#rpin-ok"), chromedp.WaitVisible("#refund-error"))
+	time.Sleep(300 * time.Millisecond)
+	msg, _ := chromedp.Run(tab, chromedp.Text("#refund-error"))
+	if msg == "" {
+		t.Fatal("a wrong second PIN must say so")
+	}
+	do(t, tab, "refund", chromedp.Click("#rpin-2"), chromedp.Click("#rpin-4"), chromedp.Click("#rpin-6"), chromedp.Click("#rpin-8"),
+		chromedp.Click("#rpin-ok"), chromedp.WaitVisible("#refund-done"))
+	done, _ := chromedp.Run(tab, chromedp.Text("#refund-done"))
+	if !strings.Contains(done, "¥38.00") {
+		t.Fatalf("refund done %q", done)
+	}
+	do(t, tab, "after refund", chromedp.Click("#refund-done ~ button"), chromedp.WaitNotVisible("#overlay"))
+	// Drawer: 100 + 76 − 38 = 138.
+	do(t, tab, "close shift", chromedp.Click("#menu-shift"), chromedp.WaitVisible("#shift-close-submit"),
+		chromedp.Click("#key-1"), chromedp.Click("#key-3"), chromedp.Click("#key-8"), chromedp.Click("#shift-close-submit"),
+		chromedp.WaitVisible("#shift-result"))
+	res, _ := chromedp.Run(tab, chromedp.Text("#shift-result"))
+	if !strings.Contains(res, "¥138.00") || !strings.Contains(res, "¥0.00") {
+		t.Fatalf("shift result %q", res)
+	}
+	screenshot(t, tab, "pos-10-shift-closed-1280x800")
+}
