@@ -28,7 +28,7 @@ const secret = "sandbox-test-secret"
 // stock and a pos.Service wired like serve wires it, except that sandbox
 // notifications are captured instead of queued.
 type fx struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	d       *sqlx.DB
 	s       *pos.Service
@@ -45,7 +45,7 @@ type fx struct {
 	sent [][]byte // sandbox notifications waiting to be delivered
 }
 
-func setup(t *testing.T, pastryStock, cardStock int) *fx {
+func setup(t testing.TB, pastryStock, cardStock int) *fx {
 	t.Helper()
 	d := dbtest.Open(t)
 	ctx := context.Background()
