@@ -27,6 +27,25 @@ const (
 	StatusRejected  = "rejected"
 )
 
+// What a ShortError is short of.
+const (
+	ShortFund      = "fund"      // approval: the fund's available lots cannot cover the share
+	ShortProject   = "project"   // disbursement: more than the project holds
+	ShortResidents = "residents" // contribution: more than the project still needs
+)
+
+// ShortError is the conflict of an amount that is more than there is (or
+// than is needed); it carries the figures so that pages can say it plainly.
+// apperr.As finds the conflict inside it.
+type ShortError struct {
+	What       string
+	Have, Want money.Amount
+	err        *apperr.Error
+}
+
+func (e *ShortError) Error() string { return e.err.Error() }
+func (e *ShortError) Unwrap() error { return e.err }
+
 // ProjectInput is a proposal (微改造 / 邻长项目).
 type ProjectInput struct {
 	Title       string
@@ -230,8 +249,9 @@ func (l *Ledger) ApproveProject(ctx context.Context, tx *sqlx.Tx, communityID, p
 		}
 		if need.IsPositive() {
 			have := p.FundShare.Sub(need)
-			return Project{}, apperr.Conflictf("the fund has only %s available for this project (%s), it needs %s",
-				have.Yuan(), strings.Join(earmarks, " + "), p.FundShare.Yuan())
+			return Project{}, &ShortError{What: ShortFund, Have: have, Want: p.FundShare,
+				err: apperr.Conflictf("the fund has only %s available for this project (%s), it needs %s",
+					have.Yuan(), strings.Join(earmarks, " + "), p.FundShare.Yuan())}
 		}
 		postings := []posting{{ProjectAccount(p.ID), p.FundShare.Neg()}}
 		for _, a := range alloc {
@@ -332,7 +352,8 @@ func (l *Ledger) Contribute(ctx context.Context, tx *sqlx.Tx, communityID, proje
 	}
 	still := p.CrowdfundTarget.Sub(p.Crowdfunded)
 	if in.Amount.GreaterThan(still) {
-		return Contribution{}, Project{}, apperr.Conflictf("the project needs only %s more from residents", still.Yuan()).WithField("amount")
+		return Contribution{}, Project{}, &ShortError{What: ShortResidents, Have: still, Want: in.Amount,
+			err: apperr.Conflictf("the project needs only %s more from residents", still.Yuan()).WithField("amount")}
 	}
 	if in.ReceiptNo == "" {
 		b := make([]byte, 4)
@@ -426,7 +447,8 @@ func (l *Ledger) Disburse(ctx context.Context, tx *sqlx.Tx, communityID, project
 		return Disbursement{}, Project{}, apperr.Conflictf("the project is %s: money is paid out only for an approved project", p.Status)
 	}
 	if in.Amount.GreaterThan(p.Balance) {
-		return Disbursement{}, Project{}, apperr.Conflictf("the project holds only %s", p.Balance.Yuan()).WithField("amount")
+		return Disbursement{}, Project{}, &ShortError{What: ShortProject, Have: p.Balance, Want: in.Amount,
+			err: apperr.Conflictf("the project holds only %s", p.Balance.Yuan()).WithField("amount")}
 	}
 	at := in.At
 	if at.IsZero() {

@@ -105,7 +105,7 @@ func TestBrowserFundPagesProjectFlow(t *testing.T) {
 		t.Fatalf("%v at %s: %s", err, loc, html)
 	}
 	msg, _ = chromedp.Run(ctx, chromedp.Text("#project-error"))
-	if !strings.Contains(msg, "1000.00") {
+	if !strings.Contains(msg, "项目账上只有 ¥1000.00") {
 		t.Fatalf("overdraw message %q", msg)
 	}
 	err = chromedp.Do(ctx,

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"shelin/fund"
@@ -72,6 +74,11 @@ func (s *Server) renderFundProject(c *fiber.Ctx, msg string) error {
 // projectFormError shows a form's plain error on the project page, or
 // passes other errors on.
 func (s *Server) projectFormError(c *fiber.Ctx, err error) error {
+	var short *fund.ShortError
+	if errors.As(err, &short) {
+		c.Status(fiber.StatusConflict)
+		return s.renderFundProject(c, s.ui.t(lang(c), "fund.err.short."+short.What, short.Have.Yuan(), short.Want.Yuan()))
+	}
 	if e, ok := apperrOf(err); ok {
 		c.Status(statusOf(e))
 		return s.renderFundProject(c, e.Message)

@@ -37,6 +37,16 @@ func (s *Server) pageFundRulesSubmit(c *fiber.Ctx) error {
 		earmarks = append(earmarks, fund.RuleEarmark{Name: strings.Clone(name), Percent: d})
 	}
 	err := bad
+	if err == nil && len(earmarks) > 0 {
+		sum := decimal.Zero
+		for _, e := range earmarks {
+			sum = sum.Add(e.Percent)
+		}
+		if !sum.Equal(decimal.NewFromInt(100)) {
+			c.Status(fiber.StatusUnprocessableEntity)
+			return s.renderFundRules(c, rows, s.ui.t(lang(c), "fund.err.rules.sum", sum.String()))
+		}
+	}
 	if err == nil {
 		err = db.InTx(c.UserContext(), s.db, func(tx *sqlx.Tx) error {
 			_, err := s.fundLedger().SetRules(c.UserContext(), tx, community(c).ID, currentUser(c).ID, earmarks)
