@@ -99,6 +99,7 @@ func imageType(b []byte) string {
 
 // earmarkView is an earmark as pages show it.
 type earmarkView struct {
+	Name    string
 	Label   string
 	Balance money.Amount
 }

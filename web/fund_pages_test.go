@@ -135,6 +135,20 @@ func TestBrowserFundPagesProjectFlow(t *testing.T) {
 		t.Fatalf("ledger page: %q with %d rows", verify, rows)
 	}
 	screenshot(t, ctx, "fund-ledger-1440x900")
+	// A shop's donation, recorded on the ledger page, becomes fund money.
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys("#g-amount", "500"),
+		chromedp.SendKeys("#g-donor", "爱心商户 牡丹茶社"),
+		submit("#donation-submit"),
+		chromedp.WaitVisible("#donation-done"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal, _ := chromedp.Run(ctx, chromedp.Text("#ledger-fund h2"))
+	if !strings.Contains(bal, "¥600.00") {
+		t.Fatalf("fund after the donation: %q", bal)
+	}
 	// Rules that do not sum to 100 come back with a plain message.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(m+"/fund/rules"),

@@ -27,6 +27,10 @@ type ledgerPageView struct {
 	CSVURL     string
 	PageDebit  money.Amount
 	PageCredit money.Amount
+	FormKey    string
+	Donated    bool
+	Error      string
+	CanDonate  bool
 }
 
 type accountRow struct {
@@ -61,10 +65,15 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 		return err
 	}
 	v := ledgerPageView{Community: com, Fund: toFundJSON(sum), From: c.Query("from"), To: c.Query("to"), Kind: f.Kind,
-		Kinds: []string{"proceeds", "reversal", "commitment", "contribution", "disbursement"}}
+		Kinds:   []string{"proceeds", "reversal", "commitment", "contribution", "disbursement"},
+		FormKey: newFormKey(), Donated: c.Query("donated") == "1", Error: c.Query("error")}
+	switch currentUser(c).Role {
+	case identity.Admin, identity.Treasurer, identity.PlatformAdmin:
+		v.CanDonate = true
+	}
 	lg := lang(c)
 	for _, e := range v.Fund.Earmarks {
-		v.Earmarks = append(v.Earmarks, earmarkView{earmarkLabel(lg, e.Name), e.Balance})
+		v.Earmarks = append(v.Earmarks, earmarkView{Name: e.Name, Label: earmarkLabel(lg, e.Name), Balance: e.Balance})
 	}
 	if v.Verify, err = l.Verify(c.UserContext(), com.ID); err != nil {
 		return err
@@ -119,6 +128,8 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 	}
 	return s.render(c, "fund_ledger", "fund.ledger.title", v)
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // accountLabel names an account for people: its kind, and what its key means.
 func accountLabel(s *Server, c *fiber.Ctx, kind, key string, titles map[string]string) string {

@@ -49,7 +49,7 @@ func (s *Server) pageTransparency(c *fiber.Ctx) error {
 		MonthsSVG: monthChart(s.ui.t(lg, "fund.months"), s.ui.t(lg, "fund.months.in"), s.ui.t(lg, "fund.months.out"), t.Months),
 	}
 	for _, e := range v.Fund.Earmarks {
-		v.Earmarks = append(v.Earmarks, earmarkView{earmarkLabel(lg, e.Name), e.Balance})
+		v.Earmarks = append(v.Earmarks, earmarkView{Name: e.Name, Label: earmarkLabel(lg, e.Name), Balance: e.Balance})
 	}
 	return s.render(c, "transparency", "fund.title", v)
 }

@@ -149,6 +149,7 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/:cid/fund", fundManagers, "Fund ledger page: balances, verification, entries with filters", s.pageFundLedger, true},
 		{"GET", "/admin/:cid/fund/rules", fundReaders, "Allocation rules page", s.pageFundRules, true},
 		{"POST", "/admin/:cid/fund/rules", fundApprovers, "Save allocation rules from the page", s.pageFundRulesSubmit, true},
+		{"POST", "/admin/:cid/fund/donations", fundManagers, "Record a donation from the ledger page", s.pageFundDonationSubmit, true},
 		{"GET", "/admin/:cid/projects", fundReaders, "Projects page with the proposal form", s.pageFundProjects, true},
 		{"POST", "/admin/:cid/projects", projectProposers, "Propose a project from the page", s.pageProjectCreateSubmit, true},
 		{"GET", "/admin/:cid/projects/:id", fundReaders, "One project's page", s.pageFundProject, true},
