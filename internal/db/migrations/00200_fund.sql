@@ -70,6 +70,7 @@ CREATE TABLE ledger_entries (
     CHECK ((kind = 'proceeds') = (rules_version IS NOT NULL))
 );
 CREATE INDEX ledger_entries_community_at ON ledger_entries (community_id, at, seq);
+CREATE INDEX ledger_entries_community_seq ON ledger_entries (community_id, seq);
 CREATE UNIQUE INDEX ledger_entries_one_per_source ON ledger_entries (community_id, source_kind, source_id)
     WHERE kind = 'proceeds';
 CREATE INDEX ledger_entries_source ON ledger_entries (community_id, source_kind, source_id);
@@ -192,6 +193,7 @@ CREATE TABLE fund_lots (
 );
 -- FIFO per community and earmark, only lots with money left.
 CREATE INDEX fund_lots_fifo ON fund_lots (community_id, earmark, at, seq) WHERE remaining > 0;
+CREATE INDEX fund_lots_community ON fund_lots (community_id, at);
 
 -- Refunds: one row per reversal id; parts records what was taken back per
 -- original credit posting (amount includes deficit, the part that had already
@@ -246,6 +248,7 @@ CREATE TABLE fund_lot_allocations (
 );
 CREATE INDEX fund_lot_allocations_lot ON fund_lot_allocations (lot_id);
 CREATE INDEX fund_lot_allocations_project ON fund_lot_allocations (project_id);
+CREATE INDEX fund_lot_allocations_community ON fund_lot_allocations (community_id, at);
 CREATE TRIGGER fund_lot_allocations_append_only BEFORE UPDATE OR DELETE ON fund_lot_allocations
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 
