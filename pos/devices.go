@@ -12,7 +12,6 @@ import (
 
 	"shelin/identity"
 	"shelin/internal/apperr"
-	"shelin/internal/db"
 	"shelin/orders"
 )
 
@@ -248,5 +247,3 @@ func RecordApproval(ctx context.Context, tx *sqlx.Tx, communityID, action, entit
 		communityID, action, entityID, requestedBy, approvedBy)
 	return err
 }
-
-var _ = db.InTx

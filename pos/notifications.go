@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"shelin/internal/apperr"
 	"shelin/internal/db"
+	"shelin/inventory"
 	"shelin/orders"
 	"shelin/orders/payment"
 )
@@ -112,7 +112,7 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 			slog.WarnContext(ctx, "payment arrived for a closed sale", "order", o.Number, "status", o.Status)
 			return orders.Flag(ctx, tx, p.ID, fmt.Sprintf("paid after the sale was %s: refund the customer (%s %s)", o.Status, n.Provider, n.TxnID))
 		}
-		changed, err := s.confirm(ctx, tx, o, p, n.TxnID, "")
+		changed, err := s.confirmOrFlag(ctx, tx, o, p, n.TxnID, n.Provider)
 		if err != nil {
 			return err
 		}
@@ -123,6 +123,33 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 		return nil
 	})
 	return out, err
+}
+
+// confirmOrFlag confirms a payment; when the sale can no longer be
+// completed (its stock was released after a long delay) the sale is closed as
+// expired and the payment flagged for the treasurer to refund, so that the
+// provider stops retrying. (A reservation released between the check and the
+// commit fails the transaction; the retry then takes this path.)
+func (s *Service) confirmOrFlag(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *orders.Payment, txnID, provider string) (bool, error) {
+	row, err := s.saleRow(ctx, tx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.Inventory.GetReservation(ctx, tx, o.CommunityID, row.ReservationID)
+	if err != nil {
+		return false, err
+	}
+	if res.State == inventory.ResReleased || res.State == inventory.ResExpired {
+		slog.WarnContext(ctx, "payment arrived after the stock was released", "order", o.Number)
+		if _, err := orders.Close(ctx, tx, o.ID, orders.Expired); err != nil {
+			return false, err
+		}
+		if err := notify(ctx, tx, o.CommunityID, o.ID, orders.Expired); err != nil {
+			return false, err
+		}
+		return false, orders.Flag(ctx, tx, p.ID, fmt.Sprintf("paid after the sale's stock was released: refund the customer (%s %s)", provider, txnID))
+	}
+	return s.confirm(ctx, tx, o, p, txnID, "")
 }
 
 // PollPayment asks the provider about an awaiting sale and confirms it when
@@ -154,5 +181,3 @@ func (s *Service) PollPayment(ctx context.Context, communityID, orderID string) 
 	})
 	return sale, err
 }
-
-var _ = time.Now

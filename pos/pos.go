@@ -5,7 +5,6 @@
 package pos
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -73,5 +72,3 @@ func nullable(s string) any {
 	}
 	return s
 }
-
-var _ = context.Background

@@ -19,6 +19,9 @@ type RefundInput struct {
 	Restock    bool
 	UserID     string // who asks
 	ApproverID string // who approved with their PIN (see Approve)
+	// ByManager: the one who asks is an admin or treasurer signed in with
+	// their password, whose own authority approves the refund.
+	ByManager bool
 }
 
 // Refund gives back lines of a paid sale in the caller's transaction: the
@@ -27,7 +30,7 @@ type RefundInput struct {
 // postings reversed in proportion, with both people recorded. Use an
 // Idempotency-Key around it: a second call is a second refund.
 func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string, in RefundInput) (*orders.Refund, error) {
-	if in.ApproverID == "" {
+	if in.ApproverID == "" && !in.ByManager {
 		return nil, apperr.Field("approver", "a second person's PIN is needed to refund")
 	}
 	r, o, err := orders.CreateRefund(ctx, tx, communityID, orderID, orders.NewRefund{Items: in.Items, Reason: in.Reason, Restock: in.Restock,
@@ -81,7 +84,7 @@ func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID 
 		ReversalID: r.ID, Gross: r.Amount}); err != nil {
 		return nil, err
 	}
-	if in.UserID != "" {
+	if in.UserID != "" && in.ApproverID != "" {
 		if err := RecordApproval(ctx, tx, communityID, ActionRefund, r.ID, in.UserID, in.ApproverID); err != nil {
 			return nil, err
 		}

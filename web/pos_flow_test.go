@@ -82,18 +82,24 @@ func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
 	if st != 201 || again["id"] != first["id"] {
 		t.Fatalf("replayed refund %d %v", st, again)
 	}
+	// An admin signed in with a password refunds by their own authority.
+	st, byAdmin := p.call("POST", p.c()+"/sales/"+sale["id"].(string)+"/refunds", p.Tokens[identity.Admin],
+		map[string]any{"lines": []map[string]any{{"product_id": p.card, "qty": 1}}, "reason": "顾客不要了"}, "Idempotency-Key", "refund-admin")
+	if st != 201 || byAdmin["amount"] != "5.50" {
+		t.Fatalf("admin refund %d %v", st, byAdmin)
+	}
 	var approvals int
 	p.DB.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE entity_id=$1 AND approved_by=$2`, first["id"], admin.ID)
 	if approvals != 1 {
 		t.Fatalf("approvals recorded: %d", approvals)
 	}
-	// Drawer: 100 + 87 − 38 = 149.
-	st, closed := p.call("POST", p.c()+"/shifts/"+sh["id"].(string)+"/close", vol, map[string]any{"counted_cash": "149.00"})
-	if st != 200 || closed["expected_cash"] != "149.00" || closed["variance"] != "0.00" {
+	// Drawer: 100 + 87 − 38 − 5.50 = 143.50.
+	st, closed := p.call("POST", p.c()+"/shifts/"+sh["id"].(string)+"/close", vol, map[string]any{"counted_cash": "143.50"})
+	if st != 200 || closed["expected_cash"] != "143.50" || closed["variance"] != "0.00" {
 		t.Fatalf("close %d %v", st, closed)
 	}
 	_, r := p.call("GET", p.c()+"/sales/"+sale["id"].(string), vol, nil)
-	if r["refunded_total"] != "38.00" {
+	if r["refunded_total"] != "43.50" {
 		t.Fatalf("sale after refund %v", r)
 	}
 }

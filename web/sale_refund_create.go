@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jmoiron/sqlx"
 
+	"shelin/identity"
 	"shelin/orders"
 	"shelin/pos"
 )
@@ -26,13 +27,20 @@ func (s *Server) createRefund(c *fiber.Ctx) error {
 	}
 	restock := req.Restock == nil || *req.Restock
 	cid, id, user := community(c).ID, c.Params("id"), currentUser(c)
-	approver, err := s.pos.svc.Approve(c.UserContext(), cid, user.ID, req.Approver)
-	if err != nil {
-		return err
+	// A volunteer needs a second person's PIN; an admin (signed in with a
+	// password) approves by their own authority unless they name someone.
+	manager := user.Role == identity.Admin || user.Role == identity.PlatformAdmin
+	approverID := ""
+	if !manager || req.Approver.UserID != "" {
+		approver, err := s.pos.svc.Approve(c.UserContext(), cid, user.ID, req.Approver)
+		if err != nil {
+			return err
+		}
+		approverID = approver.ID
 	}
 	return s.idempotent(c, func(tx *sqlx.Tx) (int, any, error) {
 		r, err := s.pos.svc.Refund(c.UserContext(), tx, cid, id, pos.RefundInput{Items: req.Lines, Reason: req.Reason, Restock: restock,
-			UserID: user.ID, ApproverID: approver.ID})
+			UserID: user.ID, ApproverID: approverID, ByManager: manager})
 		if err != nil {
 			return 0, nil, err
 		}
