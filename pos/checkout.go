@@ -400,3 +400,25 @@ func (s *Service) ExpireSale(ctx context.Context, tx *sqlx.Tx, communityID, orde
 	}
 	return err == nil, err
 }
+
+// RecentSales returns the community's latest sales (of one stall when
+// locationID is set), newest first.
+func (s *Service) RecentSales(ctx context.Context, q sqlx.QueryerContext, communityID, locationID string, limit int) ([]*Sale, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var ids []string
+	if err := sqlx.SelectContext(ctx, q, &ids, `SELECT order_id FROM pos_sales WHERE community_id=$1 AND ($2 = '' OR location_id::text = $2)
+		ORDER BY created_at DESC LIMIT $3`, communityID, locationID, limit); err != nil {
+		return nil, err
+	}
+	out := make([]*Sale, 0, len(ids))
+	for _, id := range ids {
+		sale, err := s.GetSale(ctx, q, communityID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sale)
+	}
+	return out, nil
+}
