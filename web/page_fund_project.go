@@ -7,6 +7,7 @@ import (
 
 	"shelin/fund"
 	"shelin/identity"
+	"shelin/internal/money"
 )
 
 // projectPageView is what templates/fund_project.html shows.
@@ -24,6 +25,9 @@ type projectPageView struct {
 	Open          bool // approved or funded
 	FundPct       float64
 	ResPct        float64
+	Sources       []fund.SourcePart // the first 20 sources of the fund part
+	MoreSources   int
+	MoreAmount    money.Amount
 }
 
 // pageFundProject shows one project: its money, where the fund part came
@@ -49,6 +53,14 @@ func (s *Server) renderFundProject(c *fiber.Ctx, msg string) error {
 	}
 	if v.Trace, err = l.TraceProject(c.UserContext(), s.db, com.ID, id); err != nil {
 		return err
+	}
+	v.Sources = v.Trace.Sources
+	if len(v.Sources) > 20 {
+		v.Sources = v.Trace.Sources[:20]
+		for _, sp := range v.Trace.Sources[20:] {
+			v.MoreSources++
+			v.MoreAmount = v.MoreAmount.Add(sp.Amount)
+		}
 	}
 	if v.Contributions, err = l.Contributions(c.UserContext(), s.db, com.ID, id); err != nil {
 		return err
