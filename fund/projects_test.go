@@ -332,3 +332,22 @@ func TestProposalCanChangeUntilApproved(t *testing.T) {
 		t.Fatalf("update after approval: %v", err)
 	}
 }
+
+// Callers may post inside a savepoint (a nested transaction).
+func TestPostingInsideASavepoint(t *testing.T) {
+	ctx, d, l, cid := setup(t)
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		if _, err := tx.Exec(`SAVEPOINT before_fund`); err != nil {
+			return err
+		}
+		if _, err := l.PostProceeds(ctx, tx, sale(cid, "sp1", "10.00", "1.00")); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`RELEASE SAVEPOINT before_fund`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, ctx, l, cid)
+}

@@ -99,11 +99,13 @@ END $$;
 -- transaction. A posting must belong to an entry written by the same
 -- transaction (entries are closed once committed) and to an account of the
 -- entry's community.
+-- (An entry's created_at is its transaction's start, now(): equal only
+-- within the transaction that wrote it, savepoints included.)
 CREATE FUNCTION ledger_posting_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE c uuid; x xid;
+DECLARE c uuid; t timestamptz;
 BEGIN
-    SELECT e.community_id, e.xmin INTO c, x FROM ledger_entries e WHERE e.id = NEW.entry_id;
-    IF x IS DISTINCT FROM pg_current_xact_id()::xid THEN
+    SELECT e.community_id, e.created_at INTO c, t FROM ledger_entries e WHERE e.id = NEW.entry_id;
+    IF t IS DISTINCT FROM now() THEN
         RAISE EXCEPTION 'ledger entry % is closed: postings are written with their entry, in one transaction', NEW.entry_id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_closed';
     END IF;
