@@ -298,6 +298,22 @@ func ExpireDue(ctx context.Context, q sqlx.QueryerContext, now time.Time, limit 
 	return out, err
 }
 
+// Ref names an order of a community.
+type Ref struct {
+	CommunityID string `db:"community_id"`
+	ID          string `db:"id"`
+}
+
+// AwaitingQR lists orders awaiting a QR payment (other than the static
+// 收款码, which nobody can query) created before a time, oldest first.
+func AwaitingQR(ctx context.Context, q sqlx.QueryerContext, before time.Time, limit int) ([]Ref, error) {
+	var out []Ref
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT o.community_id, o.id FROM orders o JOIN payments p ON p.order_id = o.id
+		WHERE o.status = 'awaiting_payment' AND p.method = 'qr' AND p.provider <> 'static' AND o.created_at < $1
+		ORDER BY o.created_at LIMIT $2`, before, limit)
+	return out, err
+}
+
 // randomHex returns n random bytes as hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

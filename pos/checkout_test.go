@@ -238,3 +238,19 @@ func TestPaymentAfterTheStockWasReleasedIsFlagged(t *testing.T) {
 	}
 	f.verifyLedger()
 }
+
+// A lost callback is caught by polling the provider.
+func TestPollingConfirmsAPaymentWhoseCallbackWasLost(t *testing.T) {
+	f := setup(t, 5, 0)
+	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
+	f.payInWallet(s) // the notification never arrives
+	if n, err := f.s.PollAwaiting(f.ctx, 0, 10); err != nil || n != 1 {
+		t.Fatalf("poll confirmed %d (%v)", n, err)
+	}
+	if got := f.sale(s.Order.ID); got.Order.Status != orders.Paid || f.fundBalance().String() != "18.00" {
+		t.Fatalf("sale %s fund %s", got.Order.Status, f.fundBalance())
+	}
+	if n, _ := f.s.PollAwaiting(f.ctx, 0, 10); n != 0 {
+		t.Fatalf("a second poll confirmed %d more", n)
+	}
+}

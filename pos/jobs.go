@@ -29,6 +29,45 @@ type SweepSalesArgs struct{}
 
 func (SweepSalesArgs) Kind() string { return "pos_sale_sweep" }
 
+// PollPaymentsArgs asks providers about QR sales still awaiting payment, in
+// case a callback was lost (the periodic safety net of the webhook).
+type PollPaymentsArgs struct{}
+
+func (PollPaymentsArgs) Kind() string { return "pos_payment_poll" }
+
+// PollWorker runs PollPaymentsArgs.
+type PollWorker struct {
+	river.WorkerDefaults[PollPaymentsArgs]
+	S *Service
+}
+
+func (w *PollWorker) Work(ctx context.Context, job *river.Job[PollPaymentsArgs]) error {
+	_, err := w.S.PollAwaiting(ctx, time.Minute, 100)
+	return err
+}
+
+// PollAwaiting asks the providers about QR sales that have been awaiting
+// payment for longer than olderThan and confirms the paid ones. It returns
+// how many it confirmed.
+func (s *Service) PollAwaiting(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
+	due, err := orders.AwaitingQR(ctx, s.DB, s.now().Add(-olderThan), limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range due {
+		sale, err := s.PollPayment(ctx, d.CommunityID, d.ID)
+		if err != nil {
+			slog.WarnContext(ctx, "poll payment", "order", d.ID, "err", err)
+			continue
+		}
+		if sale.Order.Status == orders.Paid {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // DeliverNotificationArgs is one sandbox notification on its way to the
 // webhook; River retries it until the webhook answers 2xx.
 type DeliverNotificationArgs struct {
@@ -116,13 +155,19 @@ func (w *DeliverWorker) NextRetry(job *river.Job[DeliverNotificationArgs]) time.
 func (s *Service) RegisterWorkers(w *river.Workers, sandbox *payment.SandboxProvider) {
 	river.AddWorker(w, &ExpireWorker{S: s})
 	river.AddWorker(w, &SweepWorker{S: s})
+	river.AddWorker(w, &PollWorker{S: s})
 	if sandbox != nil {
 		river.AddWorker(w, &DeliverWorker{Sandbox: sandbox})
 	}
 }
 
-// PeriodicJobs returns the stall's safety-net sweep.
+// PeriodicJobs returns the stall's safety nets: the expiry sweep and the
+// payment poll.
 func (s *Service) PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-		func() (river.JobArgs, *river.InsertOpts) { return SweepSalesArgs{}, nil }, nil)}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepSalesArgs{}, nil }, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return PollPaymentsArgs{}, nil }, nil),
+	}
 }
