@@ -60,7 +60,7 @@ func (s *Server) exportLedgerCSV(c *fiber.Ctx) error {
 
 var entryKindZH = map[string]string{
 	"proceeds": "销售收益", "reversal": "退款冲回", "commitment": "基金拨付承诺",
-	"contribution": "居民募集", "disbursement": "项目支出",
+	"contribution": "居民募集", "disbursement": "项目支出", "transfer": "资金划转",
 }
 
 var accountKindZH = map[string]string{

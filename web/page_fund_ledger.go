@@ -65,7 +65,7 @@ func (s *Server) pageFundLedger(c *fiber.Ctx) error {
 		return err
 	}
 	v := ledgerPageView{Community: com, Fund: toFundJSON(sum), From: c.Query("from"), To: c.Query("to"), Kind: f.Kind,
-		Kinds:   []string{"proceeds", "reversal", "commitment", "contribution", "disbursement"},
+		Kinds:   []string{"proceeds", "reversal", "commitment", "contribution", "disbursement", "transfer"},
 		FormKey: newFormKey(), Donated: c.Query("donated") == "1", Error: c.Query("error")}
 	switch currentUser(c).Role {
 	case identity.Admin, identity.Treasurer, identity.PlatformAdmin:

@@ -59,7 +59,7 @@ CREATE TABLE ledger_entries (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     seq           bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     community_id  uuid NOT NULL REFERENCES communities(id),
-    kind          text NOT NULL CHECK (kind IN ('proceeds','reversal','commitment','contribution','disbursement')),
+    kind          text NOT NULL CHECK (kind IN ('proceeds','reversal','commitment','contribution','disbursement','transfer')),
     source_kind   text NOT NULL DEFAULT '',
     source_id     text NOT NULL DEFAULT '',
     source_ref    text NOT NULL DEFAULT '',
@@ -73,6 +73,8 @@ CREATE INDEX ledger_entries_community_at ON ledger_entries (community_id, at, se
 CREATE INDEX ledger_entries_community_seq ON ledger_entries (community_id, seq);
 CREATE UNIQUE INDEX ledger_entries_one_per_source ON ledger_entries (community_id, source_kind, source_id)
     WHERE kind = 'proceeds';
+CREATE UNIQUE INDEX ledger_entries_one_transfer ON ledger_entries (community_id, source_kind, source_id)
+    WHERE kind = 'transfer';
 CREATE INDEX ledger_entries_source ON ledger_entries (community_id, source_kind, source_id);
 
 CREATE TABLE ledger_postings (
