@@ -88,7 +88,7 @@ func TestBrowserTransparencyPageAndReceiptTrace(t *testing.T) {
 		benefited, _ := chromedp.Run(ctx, chromedp.Text("#h-benefited"))
 		injected, _ := chromedp.Run(ctx, chromedp.Text("#h-injected"))
 		leveraged, _ := chromedp.Run(ctx, chromedp.Text("#h-leveraged"))
-		if landed != "2" || benefited != "320" || injected != "¥216.00" || leveraged != "¥1550.00" {
+		if landed != "2" || benefited != "320" || injected != "¥216.00" || leveraged != "¥1,550.00" {
 			t.Fatalf("headline: landed %q benefited %q injected %q leveraged %q", landed, benefited, injected, leveraged)
 		}
 		// The headline comes before the projects, and nothing scrolls sideways.

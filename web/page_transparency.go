@@ -3,11 +3,14 @@ package web
 import (
 	"html/template"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"shelin/fund"
 	"shelin/identity"
+	"shelin/internal/money"
 )
 
 // transparencyView is what templates/transparency.html shows.
@@ -19,6 +22,30 @@ type transparencyView struct {
 	InChart   template.HTML
 	OutChart  template.HTML
 	MonthsSVG template.HTML
+	// Headline figures with thousands separators: ¥20,403.21, 5,590.
+	Injected, Leveraged, Benefited string
+}
+
+// groupedYuan formats a large amount for reading: ¥20,403.21.
+func groupedYuan(a money.Amount) string {
+	s := a.String()
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	return sign + "¥" + groupDigits(whole) + "." + frac
+}
+
+func groupDigits(d string) string {
+	var b strings.Builder
+	for i, r := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // pageTransparency is the public page of a community's fund (/c/{slug}):
@@ -48,6 +75,8 @@ func (s *Server) pageTransparency(c *fiber.Ctx) error {
 		OutChart:  barChart(s.ui.t(lg, "fund.out"), out, "#b8860b"),
 		MonthsSVG: monthChart(s.ui.t(lg, "fund.months"), s.ui.t(lg, "fund.months.in"), s.ui.t(lg, "fund.months.out"), t.Months),
 	}
+	v.Injected, v.Leveraged = groupedYuan(t.Headline.FundInjected), groupedYuan(t.Headline.MoneyLeveraged)
+	v.Benefited = groupDigits(strconv.Itoa(t.Headline.ResidentsBenefited))
 	for _, e := range v.Fund.Earmarks {
 		v.Earmarks = append(v.Earmarks, earmarkView{Name: e.Name, Label: earmarkLabel(lg, e.Name), Balance: e.Balance})
 	}
