@@ -45,6 +45,8 @@ type Order struct {
 	BusinessDay   time.Time    `db:"business_day" json:"-"`
 	Seq           int          `db:"seq" json:"-"`
 	Status        string       `db:"status" json:"status"`
+	Subtotal      money.Amount `db:"subtotal" json:"subtotal"`
+	Discount      money.Amount `db:"discount" json:"discount"`
 	Total         money.Amount `db:"total" json:"total"`
 	RefundedTotal money.Amount `db:"refunded_total" json:"refunded_total"`
 	ReceiptToken  string       `db:"receipt_token" json:"-"`
@@ -98,6 +100,8 @@ type New struct {
 	Lines       []NewLine
 	CreatedBy   string
 	ExpiresAt   *time.Time
+	// Discount off the whole order (zero for none); at most the subtotal.
+	Discount money.Amount
 }
 
 var prefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,5}$`)
@@ -117,7 +121,7 @@ func nullable(s string) any {
 
 const lineCols = `id, line_no, product_id, name, qty, unit_price, unit_cost, amount, maker_name, maker_share, refunded_qty`
 
-const orderCols = `id, community_id, channel, number, business_day, seq, status, total, refunded_total, receipt_token,
+const orderCols = `id, community_id, channel, number, business_day, seq, status, subtotal, discount, total, refunded_total, receipt_token,
 	created_by, created_at, expires_at, paid_at, closed_at`
 
 // Create writes an awaiting_payment order with its lines and a number
@@ -151,6 +155,11 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		}
 		total = total.Add(l.UnitPrice.Mul(int64(l.Qty)))
 	}
+	subtotal := total
+	if in.Discount.IsNegative() || in.Discount.GreaterThan(subtotal) {
+		return nil, apperr.Field("discount", "the discount must be between ¥0.00 and the subtotal %s", subtotal.Yuan())
+	}
+	total = subtotal.Sub(in.Discount)
 	var day struct {
 		Day time.Time `db:"day"`
 	}
@@ -168,9 +177,9 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 	}
 	number := fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
 	var o Order
-	if err := tx.GetContext(ctx, &o, `INSERT INTO orders (community_id, channel, number, business_day, seq, status, total, receipt_token, created_by, expires_at)
-		VALUES ($1,$2,$3,$4,$5,'awaiting_payment',$6,$7,$8,$9) RETURNING `+orderCols,
-		in.CommunityID, in.Channel, number, day.Day, seq, total, Token(), nullable(in.CreatedBy), in.ExpiresAt); err != nil {
+	if err := tx.GetContext(ctx, &o, `INSERT INTO orders (community_id, channel, number, business_day, seq, status, subtotal, discount, total, receipt_token, created_by, expires_at)
+		VALUES ($1,$2,$3,$4,$5,'awaiting_payment',$6,$7,$8,$9,$10,$11) RETURNING `+orderCols,
+		in.CommunityID, in.Channel, number, day.Day, seq, subtotal, in.Discount, total, Token(), nullable(in.CreatedBy), in.ExpiresAt); err != nil {
 		return nil, err
 	}
 	for i, l := range in.Lines {

@@ -102,13 +102,28 @@ func CreateRefund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string,
 			return nil, nil, apperr.Field(f+".qty", "only %d of %s can still be refunded", left, l.Name)
 		}
 	}
+	// Each line gives back its price as sold, less its share of a discount;
+	// the refund that empties the order gives back exactly what is left.
 	amount := money.Zero
 	var lines []RefundLine
 	for _, pid := range sortedKeys(want) {
 		l := byProduct[pid]
 		a := l.UnitPrice.Mul(int64(want[pid]))
+		if o.Discount.IsPositive() && o.Subtotal.IsPositive() {
+			a = money.FromDecimal(a.Decimal().Mul(o.Total.Decimal()).Div(o.Subtotal.Decimal()))
+		}
 		amount = amount.Add(a)
 		lines = append(lines, RefundLine{OrderLineID: l.ID, ProductID: pid, Name: l.Name, Qty: want[pid], Amount: a, UnitCost: l.UnitCost})
+	}
+	all := true
+	for _, l := range o.Lines {
+		if l.Qty-l.RefundedQty != want[l.ProductID] {
+			all = false
+		}
+	}
+	if left := o.Total.Sub(o.RefundedTotal); all || amount.GreaterThan(left) {
+		lines[len(lines)-1].Amount = lines[len(lines)-1].Amount.Add(left.Sub(amount))
+		amount = left
 	}
 	if !amount.IsPositive() {
 		return nil, nil, apperr.Field("lines", "nothing to give back: these lines cost nothing")

@@ -33,6 +33,10 @@ type CheckoutInput struct {
 	Method     string        // "cash" or "qr"
 	Provider   string        // for qr: sandbox, static, wechatpay, alipay
 	Tendered   *money.Amount // cash: what the customer handed over
+	// Discount off the whole sale; it needs ApproverID, a second person who
+	// entered their PIN (see Approve). Both are recorded.
+	Discount   *money.Amount
+	ApproverID string
 }
 
 // Sale is an order as the stall sees it.
@@ -140,6 +144,13 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 		return nil, apperr.Conflictf("open a shift (with the cash float) before taking cash")
 	}
 
+	discount := money.Zero
+	if in.Discount != nil && !in.Discount.IsZero() {
+		if in.ApproverID == "" {
+			return nil, apperr.Field("approver", "a discount needs a second person's PIN")
+		}
+		discount = *in.Discount
+	}
 	now := s.now()
 	var expiresAt *time.Time
 	resExpiry := now.Add(10 * time.Minute)
@@ -149,9 +160,14 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 		resExpiry = e.Add(reservationGrace)
 	}
 	o, err := orders.Create(ctx, tx, orders.New{CommunityID: communityID, Channel: "pos", Prefix: stall.Prefix, Lines: newLines,
-		CreatedBy: in.UserID, ExpiresAt: expiresAt})
+		CreatedBy: in.UserID, ExpiresAt: expiresAt, Discount: discount})
 	if err != nil {
 		return nil, err
+	}
+	if discount.IsPositive() && in.UserID != "" {
+		if err := RecordApproval(ctx, tx, communityID, ActionDiscount, o.ID, in.UserID, in.ApproverID); err != nil {
+			return nil, err
+		}
 	}
 	if in.Method == "qr" && !o.Total.IsPositive() {
 		return nil, apperr.Field("payment.method", "a QR payment needs an amount above zero")

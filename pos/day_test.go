@@ -207,3 +207,48 @@ func TestShiftHandoverAndVariance(t *testing.T) {
 		t.Fatalf("variance %s", c2.Variance)
 	}
 }
+
+// A discount needs a second PIN; the fund gets the discounted net; refunds
+// give back each line's discounted share and, in full, exactly the total.
+func TestDiscountedSaleAndItsRefunds(t *testing.T) {
+	f := setup(t, 10, 10)
+	f.openShift("0")
+	off := money.MustParse("8.50")
+	in := pos.CheckoutInput{LocationID: f.stall, UserID: f.vol1, Method: "cash", Discount: &off,
+		Lines: []pos.SaleLine{{ProductID: f.pastry, Qty: 2}, {ProductID: f.card, Qty: 1}}}
+	if err := f.try(func(tx *sqlx.Tx) error { _, err := f.s.Checkout(f.ctx, tx, f.cid, in); return err }); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("a discount without a second PIN: %v", err)
+	}
+	in.ApproverID = f.vol2
+	var s *pos.Sale
+	f.tx(func(tx *sqlx.Tx) (err error) { s, err = f.s.Checkout(f.ctx, tx, f.cid, in); return })
+	// 81.50 − 8.50 = 73.00; net = 73.00 − 41.00 = 32.00.
+	if s.Order.Total.String() != "73.00" || s.FundAmount.String() != "32.00" {
+		t.Fatalf("total %s fund %s", s.Order.Total, s.FundAmount)
+	}
+	var approvals int
+	f.d.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE action='discount' AND entity_id=$1 AND approved_by=$2`, s.Order.ID, f.vol2)
+	if approvals != 1 {
+		t.Fatalf("discount approvals %d", approvals)
+	}
+	refund := func(items ...orders.RefundItem) *orders.Refund {
+		var r *orders.Refund
+		f.tx(func(tx *sqlx.Tx) (err error) {
+			r, err = f.s.Refund(f.ctx, tx, f.cid, s.Order.ID, pos.RefundInput{Items: items, Reason: "退货", Restock: true, UserID: f.vol1, ApproverID: f.vol2})
+			return
+		})
+		return r
+	}
+	// One box: 38.00 × 73/81.50 = 34.04.
+	if r := refund(orders.RefundItem{ProductID: f.pastry, Qty: 1}); r.Amount.String() != "34.04" {
+		t.Fatalf("first refund %s", r.Amount)
+	}
+	// The rest: exactly what is left of 73.00.
+	if r := refund(orders.RefundItem{ProductID: f.pastry, Qty: 1}, orders.RefundItem{ProductID: f.card, Qty: 1}); r.Amount.String() != "38.96" {
+		t.Fatalf("last refund %s", r.Amount)
+	}
+	if got := f.sale(s.Order.ID); !got.Order.Net().IsZero() || !got.FundAmount.IsZero() || !f.fundBalance().IsZero() {
+		t.Fatalf("after refunding all: net %s fund share %s fund %s", got.Order.Net(), got.FundAmount, f.fundBalance())
+	}
+	f.verifyLedger()
+}

@@ -45,6 +45,7 @@ type Receipt struct {
 	Stall         string          `json:"stall"`
 	Lines         []ReceiptLine   `json:"lines"`
 	Total         money.Amount    `json:"total"`
+	Discount      money.Amount    `json:"discount"`
 	PaidAt        *time.Time      `json:"paid_at"`
 	Method        string          `json:"method"`
 	Provider      string          `json:"provider"`
@@ -107,7 +108,7 @@ func (s *Service) receipt(ctx context.Context, q sqlx.QueryerContext, o *orders.
 	if err != nil {
 		zone = time.FixedZone("CST", 8*3600)
 	}
-	r := &Receipt{Number: o.Number, Stall: meta.Stall, Total: o.Total, PaidAt: o.PaidAt, Method: sale.Payment.Method,
+	r := &Receipt{Number: o.Number, Stall: meta.Stall, Total: o.Total, Discount: o.Discount, PaidAt: o.PaidAt, Method: sale.Payment.Method,
 		Provider: sale.Payment.Provider, Status: o.Status, Community: meta.Name, CommunitySlug: meta.Slug,
 		Tendered: sale.Payment.Tendered, Change: sale.Payment.Change, RefundedTotal: o.RefundedTotal, CreatedAt: o.CreatedAt,
 		URL: s.ReceiptURL(o.ReceiptToken), Token: o.ReceiptToken, OrderID: o.ID, CommunityID: o.CommunityID, Zone: zone,
@@ -232,6 +233,9 @@ func (r *Receipt) ESCPOS() []byte {
 		}
 	}
 	line(strings.Repeat("-", receiptWidth))
+	if r.Discount.IsPositive() {
+		line(leftRight("优惠 Discount", "-"+r.Discount.Yuan()))
+	}
 	b.Write(escDouble)
 	line("合计 " + r.Total.Yuan())
 	b.Write(escNormal)

@@ -74,6 +74,7 @@ type saleJSON struct {
 	Number        string             `json:"number"`
 	Status        string             `json:"status"`
 	Total         money.Amount       `json:"total"`
+	Discount      *money.Amount      `json:"discount,omitempty"`
 	Change        *money.Amount      `json:"change,omitempty"`
 	FundAmount    money.Amount       `json:"fund_amount"`
 	Earmarks      []fund.EarmarkPart `json:"earmarks"`
@@ -95,6 +96,10 @@ func (s *Server) saleView(sale *pos.Sale) saleJSON {
 			ExpiresAt: p.ExpiresAt, Tendered: p.Tendered, Flagged: p.Flagged}}
 	if v.Earmarks == nil {
 		v.Earmarks = []fund.EarmarkPart{}
+	}
+	if o.Discount.IsPositive() {
+		d := o.Discount
+		v.Discount = &d
 	}
 	if p.Method == "qr" {
 		v.Payment.Provider = p.Provider

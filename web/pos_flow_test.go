@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,26 @@ func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
 	_, r := p.call("GET", p.c()+"/sales/"+sale["id"].(string), vol, nil)
 	if r["refunded_total"] != "43.50" {
 		t.Fatalf("sale after refund %v", r)
+	}
+}
+
+// A discount over HTTP needs a second person's PIN and shows on the receipt.
+func TestDiscountNeedsASecondPIN(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	vol := p.Tokens[identity.Volunteer]
+	p.call("POST", p.c()+"/shifts", vol, map[string]any{"location_id": p.stall, "opening_float": "0"})
+	body := map[string]any{"location_id": p.stall, "lines": []map[string]any{{"product_id": p.pastry, "qty": 1}},
+		"payment": map[string]any{"method": "cash"}, "discount": "3.00"}
+	if st, _ := p.sale("d-1", body); st != 422 {
+		t.Fatalf("a discount without a second PIN: %d", st)
+	}
+	body["approver"] = map[string]any{"user_id": p.Users[identity.Admin].ID, "pin": "2468"}
+	st, sale := p.sale("d-2", body)
+	if st != 201 || sale["total"] != "35.00" || sale["discount"] != "3.00" || sale["fund_amount"] != "15.00" {
+		t.Fatalf("discounted sale %d %v", st, sale)
+	}
+	_, page := p.raw("GET", strings.TrimPrefix(sale["receipt_url"].(string), p.URL), "", nil)
+	if !strings.Contains(string(page), "−¥3.00") {
+		t.Fatal("the receipt must show the discount")
 	}
 }
