@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"shelin/identity"
@@ -153,4 +154,18 @@ func TestTabletSellsForCashAndQRInTheBrowser(t *testing.T) {
 		t.Fatalf("receipt status %q", status)
 	}
 	screenshot(t, phone, "pos-8-receipt-390x844")
+
+	// The 58 mm print layout: 58 mm is about 219 CSS pixels; nothing spills
+	// sideways and the fund share is printed.
+	if _, err := chromedp.Call(phone, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(phone, chromedp.EmulateViewport(219, 900)); err != nil {
+		t.Fatal(err)
+	}
+	fits, err := chromedp.Run(phone, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= 219 && getComputedStyle(document.querySelector('#print').parentElement).display === 'none'`))
+	if err != nil || !fits {
+		t.Fatalf("the receipt does not fit 58 mm paper in print: %v", err)
+	}
+	screenshot(t, phone, "pos-8-receipt-print-58mm")
 }
