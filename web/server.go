@@ -36,9 +36,9 @@ type Server struct {
 	log *slog.Logger
 	ids *identity.Service
 	ui  *ui
-	pos *posArea // the stall: sales, payments, receipts, tablets (pos.go)
 	// inv is the catalogue and stock (inventory.go, product_*.go, stock_*.go).
 	inv *inventory.Store
+	pos *posArea // the stall: sales, payments, receipts, tablets (pos.go)
 
 	// Durable background work: each area registers workers in registerJobs.
 	workers  *river.Workers
