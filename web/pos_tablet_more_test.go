@@ -119,3 +119,35 @@ func TestTabletRefundsWithASecondPINAndClosesTheShift(t *testing.T) {
 	}
 	screenshot(t, tab, "pos-10-shift-closed-1280x800")
 }
+
+// A discount on the tablet: a second person's PIN, the cart total drops, the
+// sale records both people.
+func TestTabletDiscountWithASecondPIN(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	tab := tabletSignedIn(t, p)
+	admin := p.Users[identity.Admin]
+	do(t, tab, "discount", chromedp.Click("#tile-MDS-6"), chromedp.Click("#cart-discount"), chromedp.WaitVisible("#dkey-3"),
+		chromedp.Click("#dkey-3"), chromedp.SetValue("#discount-approver", admin.ID), chromedp.SendKeys("#discount-pin", "2468"),
+		chromedp.Click("#discount-apply"), chromedp.WaitVisible("#discount-line"))
+	if got, _ := chromedp.Run(tab, chromedp.Text("#cart-total")); got != "¥35.00" {
+		t.Fatalf("total after discount %q", got)
+	}
+	do(t, tab, "pay", chromedp.Click("#pay-cash"), chromedp.WaitVisible("#quick-exact"), chromedp.Click("#quick-exact"),
+		chromedp.Click("#cash-done"), chromedp.WaitVisible("#paid-tick"))
+	var discount string
+	p.DB.Get(&discount, `SELECT discount::text FROM orders WHERE community_id=$1`, p.Com.ID)
+	var approvals int
+	p.DB.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE community_id=$1 AND action='discount' AND approved_by=$2`, p.Com.ID, admin.ID)
+	if discount != "3.00" || approvals != 1 {
+		t.Fatalf("discount %q approvals %d", discount, approvals)
+	}
+	var stored string
+	p.DB.Get(&stored, `SELECT convert_from(body, 'UTF8') FROM idempotency_keys WHERE scope=$1`, p.Com.ID)
+	if strings.Contains(stored, "2468") {
+		t.Fatal("the approver's PIN must not be stored")
+	}
+	left, _ := chromedp.Run(tab, chromedp.Evaluate[string](`localStorage.getItem('pos.pending') || ''`))
+	if strings.Contains(left, "2468") {
+		t.Fatal("the approver's PIN must not be kept on the tablet")
+	}
+}

@@ -89,17 +89,20 @@ window.POS = window.POS || {};
     p.hidden = n === 0;
     p.textContent = P.t('pending', n);
   }
-  P.submit = async function (method, path, body, onWait) {
+  // secret fields (a second person's PIN) are sent but never stored: a
+  // pending write resumed after a reload goes without them.
+  P.submit = async function (method, path, body, onWait, secret) {
     var key = newKey();
     pending[key] = { method: method, path: path, body: body, at: Date.now() };
     savePending();
-    return P.retry(key, onWait);
+    return P.retry(key, onWait, secret);
   };
-  P.retry = async function (key, onWait) {
+  P.retry = async function (key, onWait, secret) {
     var r = pending[key], delay = 800;
+    var send = Object.assign({}, r.body, secret || {});
     for (;;) {
       try {
-        var data = await P.api(r.method, r.path, r.body, key);
+        var data = await P.api(r.method, r.path, send, key);
         delete pending[key]; savePending();
         return data;
       } catch (e) {

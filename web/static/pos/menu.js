@@ -62,8 +62,8 @@
       if (!items.length) { err.textContent = P.t('refund.none'); return; }
       err.textContent = P.t('sending');
       try {
-        var r = await P.submit('POST', P.base() + '/sales/' + s.id + '/refunds', { lines: items, reason: reason.value, restock: restock.checked,
-          approver: { user_id: approver.value, pin: pin } });
+        var r = await P.submit('POST', P.base() + '/sales/' + s.id + '/refunds', { lines: items, reason: reason.value, restock: restock.checked },
+          null, { approver: { user_id: approver.value, pin: pin } });
         P.loadCatalog(); P.loadShift();
         P.sheet([P.el('div', { class: 'paid-tick', id: 'refund-done' }, [P.el('span', { class: 'tick', text: '✔' }), P.el('span', { text: P.t('refund.done', P.yuan(r.amount)) })]),
           P.el('p', { text: s.payment.method === 'cash' ? P.t('refund.cash', P.yuan(r.amount)) : P.t('refund.qr') }),

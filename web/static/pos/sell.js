@@ -2,6 +2,7 @@
 (function (P) {
   'use strict';
   var cart = {};      // product id -> qty
+  var discount = null; // {cents, approver:{user_id,pin}} approved by a second person
   var catalog = [];   // tiles
   P.shift = null;
 
@@ -44,11 +45,12 @@
     if (q <= 0) delete cart[id]; else cart[id] = q;
     renderTiles(); renderCart();
   }
-  P.cartTotal = function () {
+  P.subtotal = function () {
     var t = 0;
     Object.keys(cart).forEach(function (id) { t += P.cents(product(id).price) * cart[id]; });
     return t;
   };
+  P.cartTotal = function () { return Math.max(0, P.subtotal() - (discount ? discount.cents : 0)); };
   function renderCart() {
     var ul = P.$('cart-lines'); ul.innerHTML = '';
     Object.keys(cart).forEach(function (id) {
@@ -61,13 +63,19 @@
           P.el('button', { class: 'qbtn', text: '+', 'aria-label': '+', onclick: function () { add(id, 1); } })]),
         P.el('span', { class: 'camt', text: P.yuan(P.cents(p.price) * cart[id]) })]));
     });
-    var total = P.cartTotal(), empty = Object.keys(cart).length === 0;
+    var empty = Object.keys(cart).length === 0;
+    if (empty) discount = null;
+    var total = P.cartTotal();
+    var dl = P.$('discount-line');
+    dl.hidden = !discount;
+    dl.textContent = discount ? P.t('discount') + ' −' + P.yuan(discount.cents) : '';
+    P.$('cart-discount').disabled = empty;
     P.$('cart-total').textContent = P.yuan(total);
     P.$('pay-cash').disabled = empty;
     P.$('pay-qr').disabled = empty || total === 0;
     P.$('pay-static').disabled = empty || total === 0;
   }
-  P.clearCart = function () { cart = {}; renderTiles(); renderCart(); };
+  P.clearCart = function () { cart = {}; discount = null; renderTiles(); renderCart(); };
   function lines() { return Object.keys(cart).map(function (id) { return { product_id: id, qty: cart[id] }; }); }
 
   // sheets
@@ -84,8 +92,33 @@
   function waiting(text) { return P.el('p', { class: 'waiting', id: 'sale-pending', text: text || P.t('sending') }); }
 
   async function sell(payment, onWait) {
-    return P.submit('POST', P.base() + '/sales', { location_id: P.state.stall.location_id, lines: lines(), payment: payment }, onWait);
+    var body = { location_id: P.state.stall.location_id, lines: lines(), payment: payment }, secret = null;
+    if (discount) { body.discount = P.str(discount.cents); secret = { approver: discount.approver }; }
+    return P.submit('POST', P.base() + '/sales', body, onWait, secret);
   }
+
+  // Discount: an amount off the whole cart, approved by a second person's
+  // PIN (checked by the server with the sale, recorded with both names).
+  P.discountSheet = function () {
+    var typed = '', amount = P.el('div', { class: 'given', id: 'discount-amount', text: '−¥0' });
+    var pad = P.el('div', { class: 'keypad money small-pad' });
+    P.keypad(pad, { dot: true, prefix: 'dkey' }, function (k) { typed = P.moneyInput(typed, k); amount.textContent = '−¥' + (typed || '0'); });
+    var approver = P.el('select', { id: 'discount-approver' });
+    P.state.volunteers.filter(function (v) { return v.id !== P.state.user.id; }).forEach(function (v) {
+      approver.appendChild(P.el('option', { value: v.id, text: v.display_name })); });
+    var pin = P.el('input', { type: 'password', inputmode: 'numeric', id: 'discount-pin', maxlength: '6', class: 'big-input', autocomplete: 'off' });
+    var err = P.el('p', { class: 'error', role: 'alert' });
+    P.sheet([P.el('h2', { text: P.t('discount') + ' · ' + P.t('due') + ' ' + P.yuan(P.subtotal()) }), amount, pad,
+      P.el('label', { text: P.t('refund.approver') }), approver, pin, err,
+      P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }),
+        P.el('button', { class: 'primary', id: 'discount-apply', text: P.t('ok'), onclick: function () {
+          var c = typed ? P.cents(typed) : 0;
+          if (c <= 0 || c > P.subtotal()) { err.textContent = P.t('discount.bad'); return; }
+          if (!/^[0-9]{4,6}$/.test(pin.value)) { err.textContent = P.t('pin.wrong'); return; }
+          discount = { cents: c, approver: { user_id: approver.value, pin: pin.value } };
+          P.closeSheet(); renderCart();
+        } })])], 'discount-sheet');
+  };
 
   // Cash: keypad with quick amounts, change shown huge.
   P.cash = function () {
@@ -115,7 +148,7 @@
         var sale = await sell({ method: 'cash', tendered: tendered }, function () { w.textContent = P.t('retrying'); });
         P.clearCart(); P.loadCatalog(); P.loadShift();
         P.receiptSheet(sale, true);
-      } catch (e) { w.remove(); err.textContent = P.errorText(e); done.disabled = false; }
+      } catch (e) { w.remove(); err.textContent = P.errorText(e); done.disabled = false; if (e.field === 'approver') { discount = null; renderCart(); } }
     });
     P.sheet([P.el('h2', { text: P.t('cash') + ' · ' + P.t('due') + ' ' + P.yuan(total), id: 'cash-due' }), given, change, quick, pad, err,
       P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }), done])], 'cash-sheet');
@@ -185,5 +218,6 @@
     P.$('pay-qr').onclick = function () { P.qr('sandbox'); };
     P.$('pay-static').onclick = function () { P.qr('static'); };
     P.$('cart-clear').onclick = P.clearCart;
+    P.$('cart-discount').onclick = P.discountSheet;
   };
 })(window.POS);
