@@ -57,7 +57,9 @@ func seedPOS(e *demoEnv) error {
 		return err
 	}
 
-	line := func(sku string, qty int) pos.SaleLine { return pos.SaleLine{ProductID: e.values["product."+sku], Qty: qty} }
+	line := func(sku string, qty int) pos.SaleLine {
+		return pos.SaleLine{ProductID: e.values["product."+sku], Qty: qty}
+	}
 	sell := func(method, provider string, tendered string, lines ...pos.SaleLine) (*pos.Sale, error) {
 		var sale *pos.Sale
 		err := e.inTx(func(tx *sqlx.Tx) error {
