@@ -61,8 +61,11 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	}
 	st := c.Response().StatusCode()
 	route := c.Route().Path
-	httpRequests.WithLabelValues(c.Method(), route, strconv.Itoa(st)).Inc()
-	httpDuration.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	// Fiber's method string aliases a reused request buffer: labels kept by
+	// Prometheus must be copies.
+	method := strings.Clone(c.Method())
+	httpRequests.WithLabelValues(method, route, strconv.Itoa(st)).Inc()
+	httpDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	if c.Path() != "/healthz" && c.Path() != "/metrics" {
 		s.log.Info("http", "request_id", id, "method", c.Method(), "path", c.Path(), "status", st,
 			"ms", time.Since(start).Milliseconds(), "ip", c.IP())
