@@ -185,6 +185,18 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 	if err != nil {
 		return nil, err
 	}
+	// The ledger refuses a sale that brings in less than it owes suppliers,
+	// makers and the provider. Say so now, before any money is taken, rather
+	// than fail when the payment is confirmed.
+	if pr := proceedsOf(o, pay, stall.LocationID); o.Total.IsPositive() &&
+		pr.Gross.Sub(pr.SupplierCost).Sub(pr.MakerShare).Sub(pr.ProviderFee).IsNegative() {
+		field := "lines"
+		if discount.IsPositive() {
+			field = "discount"
+		}
+		return nil, apperr.Field(field, "this sale (%s) would bring in less than the cost, makers' shares and fees it owes (%s)",
+			pr.Gross, money.Sum(pr.SupplierCost, pr.MakerShare, pr.ProviderFee))
+	}
 	if in.Method == "cash" {
 		if _, err := s.confirm(ctx, tx, o, pay, "", in.UserID); err != nil {
 			return nil, err

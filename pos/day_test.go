@@ -220,6 +220,15 @@ func TestDiscountedSaleAndItsRefunds(t *testing.T) {
 		t.Fatalf("a discount without a second PIN: %v", err)
 	}
 	in.ApproverID = f.vol2
+	// A discount that sells below cost (81.50 − 45.00 < 41.00) is refused
+	// before any money is taken: the fund cannot post a loss.
+	tooMuch := money.MustParse("45.00")
+	below := in
+	below.Discount = &tooMuch
+	err := f.try(func(tx *sqlx.Tx) error { _, err := f.s.Checkout(f.ctx, tx, f.cid, below); return err })
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Invalid || e.Field != "discount" {
+		t.Fatalf("a discount below cost: %v", err)
+	}
 	var s *pos.Sale
 	f.tx(func(tx *sqlx.Tx) (err error) { s, err = f.s.Checkout(f.ctx, tx, f.cid, in); return })
 	// 81.50 − 8.50 = 73.00; net = 73.00 − 41.00 = 32.00.
