@@ -63,6 +63,10 @@ func (s *Server) routes() []route {
 		{"POST", "/logout", anyone, "Sign out from the page", s.pageLogout, true},
 		{"GET", "/lang/:lang", public, "Switch the language (zh or en)", s.pageLang, true},
 		{"GET", "/static/:hash/*", public, "Embedded static files at content-hashed URLs", s.static, true},
+		{"GET", "/platform", platform, "Communities page with the new-community form", s.pagePlatform, true},
+		{"POST", "/platform", platform, "Create a community and its first admin from the page", s.pagePlatformSubmit, true},
+		{"GET", "/admin/:cid/people", admins, "People page: users and the new-person form", s.pagePeople, true},
+		{"POST", "/admin/:cid/people", admins, "Add a person from the page", s.pagePeopleSubmit, true},
 
 		// --- inventory ---
 		{"POST", "/api/v1/communities/:cid/products", admins, "Create a product (a SKU; variants share group_name)", s.createProduct, false},

@@ -140,6 +140,15 @@ func (u *ui) t(lang, key string, args ...any) string {
 	return m
 }
 
+// messageOr returns the catalogue's message for key, or fallback when the
+// catalogue has none (a domain error's own message, say).
+func (u *ui) messageOr(lang, key, fallback string) string {
+	if m, ok := u.msgs[lang][key]; ok {
+		return m
+	}
+	return fallback
+}
+
 // assetURL returns the content-hashed URL of a static file.
 func (u *ui) assetURL(name string) string {
 	a, ok := u.assets[name]
