@@ -76,7 +76,7 @@ func (s *Service) saleRow(ctx context.Context, q sqlx.QueryerContext, orderID st
 // Cash is paid at once (stock committed, proceeds posted); a QR sale waits
 // for payment until its expiry, when a durable job releases the stock.
 func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string, in CheckoutInput) (*Sale, error) {
-	stall, err := s.Stall(ctx, tx, communityID, in.LocationID)
+	stall, err := s.sellableStall(ctx, tx, communityID, in.LocationID)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
 			return nil, apperr.Field("location_id", "this location is not a stall you can sell at")

@@ -74,7 +74,7 @@ func (s *Service) CreateDevice(ctx context.Context, tx *sqlx.Tx, communityID, lo
 	if name == "" || len(name) > 100 {
 		return nil, "", apperr.Field("name", "give the tablet a name (1–100 characters)")
 	}
-	if _, err := s.Stall(ctx, tx, communityID, locationID); err != nil {
+	if _, err := s.sellableStall(ctx, tx, communityID, locationID); err != nil {
 		return nil, "", err
 	}
 	code := pairingCode()

@@ -52,7 +52,7 @@ func (s *Service) Open(ctx context.Context, tx *sqlx.Tx, communityID string, in 
 	if in.OpeningFloat.IsNegative() {
 		return nil, apperr.Field("opening_float", "the float must not be negative")
 	}
-	if _, err := s.Stall(ctx, tx, communityID, in.LocationID); err != nil {
+	if _, err := s.sellableStall(ctx, tx, communityID, in.LocationID); err != nil {
 		return nil, err
 	}
 	var sh Shift

@@ -42,6 +42,30 @@ func (s *Service) SetupStall(ctx context.Context, tx *sqlx.Tx, communityID, loca
 	return s.Stall(ctx, tx, communityID, locationID)
 }
 
+// DefaultPrefix numbers the sales of a stall whose admin has not chosen a
+// prefix yet (ST-1130-0042).
+const DefaultPrefix = "ST"
+
+// sellableStall returns the stall of a location for a write (a sale, a
+// shift, a tablet). A location created with kind "stall" sells at once, as
+// API.md promises: on first use it is set up with DefaultPrefix, which an
+// admin may change later.
+func (s *Service) sellableStall(ctx context.Context, tx *sqlx.Tx, communityID, locationID string) (*Stall, error) {
+	st, err := s.Stall(ctx, tx, communityID, locationID)
+	if !apperr.Is(err, apperr.NotFound) {
+		return st, err
+	}
+	loc, lerr := s.Inventory.Location(ctx, tx, communityID, locationID)
+	if lerr != nil || loc.Kind != inventory.KindStall {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pos_stalls (location_id, community_id, prefix) VALUES ($1,$2,$3)
+		ON CONFLICT (location_id) DO NOTHING`, locationID, communityID, DefaultPrefix); err != nil {
+		return nil, err
+	}
+	return s.Stall(ctx, tx, communityID, locationID)
+}
+
 // Stall returns a stall of the community.
 func (s *Service) Stall(ctx context.Context, q sqlx.QueryerContext, communityID, locationID string) (*Stall, error) {
 	if !orders.ValidID(locationID) {
