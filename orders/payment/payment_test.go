@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,10 +107,27 @@ func TestSandboxParsesWhatItSigns(t *testing.T) {
 		t.Fatalf("parsed %+v", n)
 	}
 	// A JSON number for the amount is rejected even with a valid signature.
-	bad := []byte(`{"id":"e","type":"payment.succeeded","created":"x","data":{"payment_id":"p","amount":12.5}}`)
+	bad := []byte(`{"id":"e","type":"payment.succeeded","created":1764480000,"data":{"payment_id":"p","amount":12.5}}`)
 	h.Set(payment.SignatureHeader, payment.Sign(s.Secret, now, bad))
 	if _, err := s.ParseNotification(h, bad, now); err == nil {
 		t.Fatal("a float amount must be rejected")
+	}
+}
+
+// "created" may come as RFC 3339 or as Unix seconds, like the signature's t=.
+func TestSandboxNotificationCreatedInUnixSeconds(t *testing.T) {
+	s := &payment.SandboxProvider{Secret: []byte("k")}
+	now := time.Now()
+	body := []byte(`{"id":"evt_u","type":"payment.succeeded","created":` + strconv.FormatInt(now.Unix(), 10) +
+		`,"data":{"payment_id":"pay-2","amount":"8.00","provider_txn_id":"t"}}`)
+	h := http.Header{}
+	h.Set(payment.SignatureHeader, payment.Sign(s.Secret, now, body))
+	n, err := s.ParseNotification(h, body, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Created.Unix() != now.Unix() || n.Amount.String() != "8.00" {
+		t.Fatalf("parsed %+v", n)
 	}
 }
 

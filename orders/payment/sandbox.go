@@ -204,9 +204,9 @@ func (s *SandboxProvider) Refund(ctx context.Context, tx *sqlx.Tx, r RefundReque
 }
 
 type notificationJSON struct {
-	ID      string `json:"id"`
-	Type    string `json:"type"`
-	Created string `json:"created"`
+	ID      string       `json:"id"`
+	Type    string       `json:"type"`
+	Created notifiedTime `json:"created"`
 	Data    struct {
 		PaymentID     string       `json:"payment_id"`
 		Amount        money.Amount `json:"amount"`
@@ -214,10 +214,33 @@ type notificationJSON struct {
 	} `json:"data"`
 }
 
+// notifiedTime is a notification's "created": written as RFC 3339, read as
+// RFC 3339 or as Unix seconds (the unit of the signature's t=).
+type notifiedTime struct{ time.Time }
+
+func (t notifiedTime) MarshalJSON() ([]byte, error) {
+	return json.Marshal(t.UTC().Format(time.RFC3339))
+}
+
+func (t *notifiedTime) UnmarshalJSON(b []byte) error {
+	var sec int64
+	if json.Unmarshal(b, &sec) == nil {
+		t.Time = time.Unix(sec, 0)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse(time.RFC3339, s)
+	t.Time = v
+	return err
+}
+
 // NotificationBody is the JSON body of a sandbox notification (API.md).
 func NotificationBody(id, typ, paymentID string, amount money.Amount, txnID string, created time.Time) []byte {
 	var n notificationJSON
-	n.ID, n.Type, n.Created = id, typ, created.UTC().Format(time.RFC3339)
+	n.ID, n.Type, n.Created = id, typ, notifiedTime{created}
 	n.Data.PaymentID, n.Data.Amount, n.Data.ProviderTxnID = paymentID, amount, txnID
 	b, _ := json.Marshal(n)
 	return b
@@ -292,7 +315,7 @@ func (s *SandboxProvider) ParseNotification(h http.Header, body []byte, now time
 	default:
 		return Notification{}, apperr.New(apperr.Invalid, "unknown notification type %q", n.Type)
 	}
-	created, _ := time.Parse(time.RFC3339, n.Created)
+	created := n.Created.Time
 	return Notification{Provider: Sandbox, ID: n.ID, Type: n.Type, PaymentID: n.Data.PaymentID,
 		Amount: n.Data.Amount, TxnID: n.Data.ProviderTxnID, Created: created}, nil
 }
