@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,29 @@ func at(vs []string, i int) string {
 		return strings.TrimSpace(vs[i])
 	}
 	return ""
+}
+
+// formLines reads the product_id/qty rows of a stock form, skipping blank
+// rows, and builds one line per filled row with line(row, productID, qty).
+// A form with no filled row is invalid.
+func formLines[T any](c *fiber.Ctx, line func(row int, productID string, qty int) T) ([]T, error) {
+	pids, qtys := formValues(c, "product_id"), formValues(c, "qty")
+	var out []T
+	for i := range pids {
+		pid := at(pids, i)
+		if pid == "" && at(qtys, i) == "" {
+			continue
+		}
+		q, err := formQty(at(qtys, i), fmt.Sprintf("lines[%d].qty", len(out)))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, line(i, pid, q))
+	}
+	if len(out) == 0 {
+		return nil, apperr.Field("lines", "choose at least one product and its quantity")
+	}
+	return out, nil
 }
 
 // formQty reads a quantity typed into a form; blank is 0.

@@ -1,34 +1,20 @@
 package web
 
 import (
-	"fmt"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/jmoiron/sqlx"
 
-	"shelin/internal/apperr"
 	"shelin/inventory"
 )
 
 // pageStockReceiveSubmit books the receive form (once per form).
 func (s *Server) pageStockReceiveSubmit(c *fiber.Ctx) error {
 	in := inventory.ReceiptInput{LocationID: formValue(c, "location_id"), Note: formValue(c, "note"), UserID: userRef(c)}
-	pids, qtys, codes, bbs := formValues(c, "product_id"), formValues(c, "qty"), formValues(c, "lot_code"), formValues(c, "best_before")
+	codes, bbs := formValues(c, "lot_code"), formValues(c, "best_before")
 	var err error
-	for i := range pids {
-		pid := at(pids, i)
-		if pid == "" && at(qtys, i) == "" {
-			continue
-		}
-		var q int
-		if q, err = formQty(at(qtys, i), fmt.Sprintf("lines[%d].qty", len(in.Lines))); err != nil {
-			break
-		}
-		in.Lines = append(in.Lines, inventory.ReceiptLine{ProductID: pid, Qty: q, LotCode: at(codes, i), BestBefore: at(bbs, i)})
-	}
-	if err == nil && len(in.Lines) == 0 {
-		err = apperr.Field("lines", "choose at least one product and its quantity")
-	}
+	in.Lines, err = formLines(c, func(i int, pid string, q int) inventory.ReceiptLine {
+		return inventory.ReceiptLine{ProductID: pid, Qty: q, LotCode: at(codes, i), BestBefore: at(bbs, i)}
+	})
 	if err == nil {
 		err = s.pageIdem(c, func(tx *sqlx.Tx) error {
 			_, err := s.inv.Receive(c.UserContext(), tx, community(c).ID, in)
