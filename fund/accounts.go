@@ -19,12 +19,14 @@ var validKinds = map[string]bool{
 	KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true,
 	KindSupplierPayable: true, KindMakerPayable: true, KindProviderFees: true, KindEarmark: true,
 	KindProject: true, KindContributions: true, KindFundDeficit: true,
+	KindRefundsPayable: true, KindCashOverShort: true, KindCashFloat: true,
 }
 
 // creditNormal kinds show their balance as the negated stored balance.
 var creditNormal = map[string]bool{
 	KindGroupBuyEscrow: true, KindSupplierPayable: true, KindMakerPayable: true,
 	KindProviderFees: true, KindEarmark: true, KindProject: true,
+	KindRefundsPayable: true, KindCashFloat: true,
 }
 
 func (r AccountRef) valid() bool { return validKinds[r.Kind] }

@@ -65,7 +65,17 @@ const (
 	KindEarmark          = "fund_earmark"      // key: earmark name; credit-normal: uncommitted fund money
 	KindProject          = "project"           // key: project id; credit-normal: money a project holds
 	KindContributions    = "contributions"     // key: "cash" | "qr"; debit-normal: residents' money collected
-	KindFundDeficit      = "fund_deficit"      // debit-normal: refunds of money already spent
+	KindFundDeficit      = "fund_deficit"      // debit-normal: refunds of money already spent, and refund losses beyond a line's fund share (the write-off the treasurer sees)
+	// KindRefundsPayable is suspense: money received that is owed back to a
+	// customer (a payment that could not complete its sale, a refund waiting
+	// for the provider's confirmation). Credit-normal.
+	KindRefundsPayable = "customer_refunds_payable"
+	// KindCashOverShort takes a closed shift's counted-minus-expected cash:
+	// debit when the drawer was short, credit when it was over.
+	KindCashOverShort = "cash_over_short"
+	// KindCashFloat is the petty cash the community office advances to a
+	// drawer as its opening float, returned when the shift closes. Credit-normal.
+	KindCashFloat = "cash_float"
 )
 
 func CashDrawer(locationID string) AccountRef     { return AccountRef{KindCashDrawer, locationID} }
@@ -79,6 +89,9 @@ func Earmark(name string) AccountRef              { return AccountRef{KindEarmar
 func ProjectAccount(projectID string) AccountRef  { return AccountRef{KindProject, projectID} }
 func Contributions(method string) AccountRef      { return AccountRef{KindContributions, method} }
 func FundDeficit() AccountRef                     { return AccountRef{KindFundDeficit, ""} }
+func RefundsPayable() AccountRef                  { return AccountRef{KindRefundsPayable, ""} }
+func CashOverShort() AccountRef                   { return AccountRef{KindCashOverShort, ""} }
+func CashFloat() AccountRef                       { return AccountRef{KindCashFloat, ""} }
 
 // MakerPart is one maker's share of consigned goods in a sale.
 type MakerPart struct {
