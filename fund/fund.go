@@ -155,4 +155,16 @@ type Reversal struct {
 	Gross         money.Amount
 	CreditAccount AccountRef // where the refund is paid from; zero value: the original debit account
 	At            time.Time
+	// Parts, when set, names exactly what each credit gives back (per-line
+	// refunds); nil reverses every credit in proportion.
+	Parts *ReversalParts
+}
+
+// ReversalParts names exactly what a refund takes back from each credit of the original entry.
+type ReversalParts struct {
+	SupplierCost money.Amount // cost that comes back (only for units returned to stock)
+	Makers       []MakerPart  // makers' shares that come back (only for restocked units), by maker name as posted
+	ProviderFee  money.Amount // fee share the provider gives back
+	Fund         money.Amount // taken from the source's fund lots
+	WriteOff     money.Amount // loss beyond the line's fund share (goods not returned): debited to fund_deficit
 }

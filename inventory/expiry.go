@@ -49,7 +49,7 @@ func (s *Store) SweepExpired(ctx context.Context, limit int) (int, error) {
 			CommunityID string `db:"community_id"`
 		}
 		if err := tx.SelectContext(ctx, &due, `SELECT id, community_id FROM reservations
-			WHERE state = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, s.Now(), limit); err != nil {
+			WHERE state = 'held' AND owner = '' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, s.Now(), limit); err != nil {
 			return err
 		}
 		for _, r := range due {

@@ -125,7 +125,9 @@ type Reservation struct {
 	State       string    `db:"state" json:"state"`
 	ExpiresAt   time.Time `db:"expires_at" json:"expires_at"`
 	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-	Lines       []Line    `db:"-" json:"lines"`
+	// Owner, when set, is the only one that ends the reservation (see ReserveOwned).
+	Owner string `db:"owner" json:"owner,omitempty"`
+	Lines []Line `db:"-" json:"lines"`
 }
 
 // location of the community's business day (Asia/Shanghai unless set).

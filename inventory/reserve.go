@@ -18,6 +18,22 @@ import (
 // transaction should then roll back. A durable job releases the reservation at
 // expiresAt unless it was committed or released before.
 func (s *Store) Reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationID string, lines []Line, ref string, expiresAt time.Time) (Reservation, error) {
+	return s.reserve(ctx, tx, communityID, locationID, lines, ref, expiresAt, "")
+}
+
+// ReserveOwned holds stock like Reserve for an owner (e.g. "pos_sale") that
+// alone ends the reservation with Commit or Release: no expiry job is
+// scheduled and the expiry sweep never touches it, so the stock of a sale
+// that is still awaiting payment cannot be released behind its back.
+// expiresAt is informational (when the owner expects to decide).
+func (s *Store) ReserveOwned(ctx context.Context, tx *sqlx.Tx, communityID, locationID string, lines []Line, ref, owner string, expiresAt time.Time) (Reservation, error) {
+	if owner == "" || len(owner) > 40 {
+		return Reservation{}, apperr.Field("owner", "an owned reservation names its owner (1–40 characters)")
+	}
+	return s.reserve(ctx, tx, communityID, locationID, lines, ref, expiresAt, owner)
+}
+
+func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationID string, lines []Line, ref string, expiresAt time.Time, owner string) (Reservation, error) {
 	ms, err := mergeLines(lines)
 	if err != nil {
 		return Reservation{}, err
@@ -51,8 +67,8 @@ func (s *Store) Reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationI
 	// Row locks on stock levels are taken last, so that a hot product's row
 	// is held for as short a time as possible.
 	r := Reservation{CommunityID: communityID, LocationID: locationID, Ref: ref, State: ResHeld}
-	err = tx.QueryRowxContext(ctx, `INSERT INTO reservations (community_id, location_id, ref, expires_at) VALUES ($1,$2,$3,$4)
-		RETURNING id, expires_at, created_at`, communityID, locationID, ref, expiresAt).Scan(&r.ID, &r.ExpiresAt, &r.CreatedAt)
+	err = tx.QueryRowxContext(ctx, `INSERT INTO reservations (community_id, location_id, ref, expires_at, owner) VALUES ($1,$2,$3,$4,$5)
+		RETURNING id, expires_at, created_at`, communityID, locationID, ref, expiresAt, owner).Scan(&r.ID, &r.ExpiresAt, &r.CreatedAt)
 	if err != nil {
 		return Reservation{}, err
 	}
@@ -68,9 +84,11 @@ func (s *Store) Reserve(ctx context.Context, tx *sqlx.Tx, communityID, locationI
 		r.ID, pq.Array(pids), pq.Array(qtys), pq.Array(tracked)); err != nil {
 		return Reservation{}, err
 	}
-	if _, err := jobs.Insert(ctx, tx, ExpireReservationArgs{CommunityID: communityID, ReservationID: r.ID},
-		&jobs.InsertOpts{ScheduledAt: r.ExpiresAt}); err != nil {
-		return Reservation{}, err
+	if owner == "" {
+		if _, err := jobs.Insert(ctx, tx, ExpireReservationArgs{CommunityID: communityID, ReservationID: r.ID},
+			&jobs.InsertOpts{ScheduledAt: r.ExpiresAt}); err != nil {
+			return Reservation{}, err
+		}
 	}
 	for _, m := range ms {
 		p := ps[m.ProductID]
@@ -137,7 +155,7 @@ func lockReservation(ctx context.Context, tx *sqlx.Tx, communityID, reservationI
 	if !validID(reservationID) || !validID(communityID) {
 		return Reservation{}, nil, "", apperr.NotFoundf("reservation not found")
 	}
-	err := tx.GetContext(ctx, &r, `SELECT id, community_id, location_id, ref, state, expires_at, created_at, commit_ref
+	err := tx.GetContext(ctx, &r, `SELECT id, community_id, location_id, ref, state, expires_at, created_at, commit_ref, owner
 		FROM reservations WHERE community_id = $1 AND id = $2 FOR UPDATE`, communityID, reservationID)
 	if isNoRows(err) {
 		return Reservation{}, nil, "", apperr.NotFoundf("reservation not found")
@@ -161,7 +179,7 @@ func (s *Store) GetReservation(ctx context.Context, q sqlx.QueryerContext, commu
 	if !validID(reservationID) || !validID(communityID) {
 		return r, apperr.NotFoundf("reservation not found")
 	}
-	err := sqlx.GetContext(ctx, q, &r, `SELECT id, community_id, location_id, ref, state, expires_at, created_at
+	err := sqlx.GetContext(ctx, q, &r, `SELECT id, community_id, location_id, ref, state, expires_at, created_at, owner
 		FROM reservations WHERE community_id = $1 AND id = $2`, communityID, reservationID)
 	if isNoRows(err) {
 		return r, apperr.NotFoundf("reservation not found")
@@ -237,8 +255,8 @@ func (s *Store) release(ctx context.Context, tx *sqlx.Tx, communityID, reservati
 	if r.State != ResHeld {
 		return false, nil
 	}
-	if state == ResExpired && r.ExpiresAt.After(s.Now()) {
-		return false, nil
+	if state == ResExpired && (r.Owner != "" || r.ExpiresAt.After(s.Now())) {
+		return false, nil // an owned reservation ends only by its owner
 	}
 	for _, l := range lines {
 		if !l.Tracked {

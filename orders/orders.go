@@ -8,6 +8,14 @@
 //	        │
 //	        ├──expired (at expires_at, stock released)
 //	        └──cancelled (by a volunteer, before payment)
+//
+// Money that arrives for an order that can no longer take it (expired,
+// cancelled, wrong amount) holds the payment (status held) with a suspense
+// item; the treasurer refunds it or completes the sale (expired/cancelled ──▶
+// paid).
+//
+// Every line keeps its money as sold: net_amount (after its share of the
+// discount) = cost_amount + maker_share + fee_amount + fund_amount.
 package orders
 
 import (
@@ -22,6 +30,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
 
 	"shelin/internal/apperr"
 	"shelin/internal/money"
@@ -73,9 +82,17 @@ type Line struct {
 	Qty         int          `db:"qty" json:"qty"`
 	UnitPrice   money.Amount `db:"unit_price" json:"unit_price"`
 	UnitCost    money.Amount `db:"unit_cost" json:"-"`
-	Amount      money.Amount `db:"amount" json:"amount"`
-	MakerName   string       `db:"maker_name" json:"-"`
+	Amount      money.Amount `db:"amount" json:"amount"` // unit price × qty, before the discount
+	// NetAmount is what the line brought in: Amount less its share of the
+	// sale's discount (largest remainder over the lines' amounts).
+	NetAmount  money.Amount `db:"net_amount" json:"net_amount"`
+	CostAmount money.Amount `db:"cost_amount" json:"-"` // unit cost × qty, owed to the supplier
+	MakerName  string       `db:"maker_name" json:"-"`
+	// MakerShare is the consigned maker's part of NetAmount (of what was
+	// actually paid, not of the list price).
 	MakerShare  money.Amount `db:"maker_share" json:"-"`
+	FeeAmount   money.Amount `db:"fee_amount" json:"-"`  // the line's part of the provider fee
+	FundAmount  money.Amount `db:"fund_amount" json:"-"` // what the line puts into the fund
 	RefundedQty int          `db:"refunded_qty" json:"refunded_qty"`
 }
 
@@ -87,9 +104,10 @@ type NewLine struct {
 	Qty       int
 	UnitPrice money.Amount
 	UnitCost  money.Amount
-	// MakerName and MakerShare (of the whole line) for consigned goods.
-	MakerName  string
-	MakerShare money.Amount
+	// MakerName and MakerPercent for consigned goods: the maker's share is
+	// MakerPercent of what the line actually brings in after the discount.
+	MakerName    string
+	MakerPercent decimal.Decimal
 }
 
 // New describes an order to create.
@@ -102,6 +120,9 @@ type New struct {
 	ExpiresAt   *time.Time
 	// Discount off the whole order (zero for none); at most the subtotal.
 	Discount money.Amount
+	// Fee is the provider's (estimated) fee on the whole order, spread over
+	// the lines like the discount.
+	Fee money.Amount
 }
 
 var prefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,5}$`)
@@ -119,7 +140,8 @@ func nullable(s string) any {
 	return s
 }
 
-const lineCols = `id, line_no, product_id, name, qty, unit_price, unit_cost, amount, maker_name, maker_share, refunded_qty`
+const lineCols = `id, line_no, product_id, name, qty, unit_price, unit_cost, amount, net_amount, cost_amount, maker_name, maker_share,
+	fee_amount, fund_amount, refunded_qty`
 
 const orderCols = `id, community_id, channel, number, business_day, seq, status, subtotal, discount, total, refunded_total, receipt_token,
 	created_by, created_at, expires_at, paid_at, closed_at`
@@ -150,7 +172,7 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		if l.Qty <= 0 || l.Qty > 10000 {
 			return nil, apperr.Field(f+".qty", "qty must be a positive whole number")
 		}
-		if l.UnitPrice.IsNegative() || l.UnitCost.IsNegative() || l.MakerShare.IsNegative() {
+		if l.UnitPrice.IsNegative() || l.UnitCost.IsNegative() || l.MakerPercent.IsNegative() || l.MakerPercent.GreaterThan(decimal.NewFromInt(100)) {
 			return nil, apperr.Field(f+".price", "prices must not be negative")
 		}
 		total = total.Add(l.UnitPrice.Mul(int64(l.Qty)))
@@ -160,6 +182,13 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		return nil, apperr.Field("discount", "the discount must be between ¥0.00 and the subtotal %s", subtotal.Yuan())
 	}
 	total = subtotal.Sub(in.Discount)
+	if in.Fee.IsNegative() || in.Fee.GreaterThan(total) {
+		return nil, apperr.Field("fee", "the fee must be between ¥0.00 and the total")
+	}
+	money_, err := lineMoney(in.Lines, in.Discount, in.Fee)
+	if err != nil {
+		return nil, err
+	}
 	var day struct {
 		Day time.Time `db:"day"`
 	}
@@ -183,15 +212,68 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		return nil, err
 	}
 	for i, l := range in.Lines {
+		m := money_[i]
 		var ln Line
-		if err := tx.GetContext(ctx, &ln, `INSERT INTO order_lines (order_id, line_no, product_id, name, qty, unit_price, unit_cost, amount, maker_name, maker_share)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING `+lineCols,
-			o.ID, i+1, l.ProductID, l.Name, l.Qty, l.UnitPrice, l.UnitCost, l.UnitPrice.Mul(int64(l.Qty)), l.MakerName, l.MakerShare); err != nil {
+		if err := tx.GetContext(ctx, &ln, `INSERT INTO order_lines (order_id, line_no, product_id, name, qty, unit_price, unit_cost, amount,
+				net_amount, cost_amount, maker_name, maker_share, fee_amount, fund_amount)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING `+lineCols,
+			o.ID, i+1, l.ProductID, l.Name, l.Qty, l.UnitPrice, l.UnitCost, m.amount,
+			m.net, m.cost, l.MakerName, m.maker, m.fee, m.fund); err != nil {
 			return nil, err
 		}
 		o.Lines = append(o.Lines, ln)
 	}
 	return &o, nil
+}
+
+type lineParts struct{ amount, net, cost, maker, fee, fund money.Amount }
+
+// lineMoney spreads the discount and the fee over the lines (largest
+// remainder, weighted by each line's amount) and works out each line's parts:
+// net = cost + maker + fee + fund. A line whose fund share would be negative
+// (sold below its cost, maker's share and fee) is refused: the charity never
+// pays to sell.
+func lineMoney(lines []NewLine, discount, fee money.Amount) ([]lineParts, error) {
+	out := make([]lineParts, len(lines))
+	weights := make([]decimal.Decimal, len(lines))
+	anyWeight := false
+	for i, l := range lines {
+		out[i].amount = l.UnitPrice.Mul(int64(l.Qty))
+		weights[i] = out[i].amount.Decimal()
+		anyWeight = anyWeight || out[i].amount.IsPositive()
+	}
+	discounts := make([]money.Amount, len(lines))
+	if discount.IsPositive() && anyWeight {
+		discounts = money.Split(discount, weights)
+	}
+	netWeights := make([]decimal.Decimal, len(lines))
+	anyNet := false
+	for i, l := range lines {
+		out[i].net = out[i].amount.Sub(discounts[i])
+		out[i].cost = l.UnitCost.Mul(int64(l.Qty))
+		if l.MakerName != "" && l.MakerPercent.IsPositive() {
+			out[i].maker = money.FromDecimal(out[i].net.Decimal().Mul(l.MakerPercent).Div(decimal.NewFromInt(100)))
+		}
+		netWeights[i] = out[i].net.Decimal()
+		anyNet = anyNet || out[i].net.IsPositive()
+	}
+	fees := make([]money.Amount, len(lines))
+	if fee.IsPositive() && anyNet {
+		fees = money.Split(fee, netWeights)
+	}
+	for i, l := range lines {
+		out[i].fee = fees[i]
+		out[i].fund = out[i].net.Sub(out[i].cost).Sub(out[i].maker).Sub(out[i].fee)
+		if out[i].fund.IsNegative() {
+			field := fmt.Sprintf("lines[%d]", i)
+			if discount.IsPositive() {
+				field = "discount"
+			}
+			return nil, apperr.Field(field, "%s would bring in %s, less than what it owes (cost, maker's share and fee: %s)",
+				l.Name, out[i].net.Yuan(), money.Sum(out[i].cost, out[i].maker, out[i].fee).Yuan())
+		}
+	}
+	return out, nil
 }
 
 func loadLines(ctx context.Context, q sqlx.QueryerContext, o *Order) error {

@@ -9,6 +9,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/shopspring/decimal"
+
+	"shelin/fund"
 	"shelin/internal/apperr"
 	"shelin/internal/db"
 	"shelin/internal/dbtest"
@@ -93,6 +96,106 @@ func TestOrderNumbersAreReadableUniqueAndNeverReused(t *testing.T) {
 	}
 }
 
+// pay does what the stall's confirmation does, as far as the schema cares:
+// the payment succeeds, the order is paid and its proceeds are posted, in
+// one transaction (the database refuses a paid order without proceeds).
+func pay(ctx context.Context, tx *sqlx.Tx, o *orders.Order) (bool, error) {
+	p, err := orders.PaymentOf(ctx, tx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	if _, err := orders.SucceedPayment(ctx, tx, p.ID, "", "", time.Now()); err != nil {
+		return false, err
+	}
+	changed, err := orders.MarkPaid(ctx, tx, o.ID, time.Now())
+	if err != nil || !changed {
+		return changed, err
+	}
+	pr := fund.Proceeds{CommunityID: o.CommunityID, SourceKind: fund.SourceSale, SourceID: o.ID, SourceRef: o.Number,
+		DebitAccount: fund.Bank(), Gross: o.Total}
+	for _, l := range o.Lines {
+		pr.SupplierCost = pr.SupplierCost.Add(l.CostAmount)
+		pr.MakerShare = pr.MakerShare.Add(l.MakerShare)
+	}
+	_, err = fund.New(nil).PostProceeds(ctx, tx, pr)
+	return changed, err
+}
+
+func TestPaidOrderWithoutProceedsIsRefusedByTheDatabase(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	cid := community(t, d)
+	o := newOrder(t, d, cid, "MD")
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		p, err := orders.PaymentOf(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := orders.SucceedPayment(ctx, tx, p.ID, "", "", time.Now()); err != nil {
+			return err
+		}
+		_, err = orders.MarkPaid(ctx, tx, o.ID, time.Now())
+		return err
+	})
+	if !db.IsCheckViolation(err, "orders_paid_has_proceeds") {
+		t.Fatalf("a paid order without its proceeds must be refused at commit, got %v", err)
+	}
+	got, err := orders.Get(ctx, d, cid, o.ID)
+	if err != nil || got.Status != orders.AwaitingPayment {
+		t.Fatalf("after the refused commit: %v %v", got, err)
+	}
+	// With its payment still pending, too.
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error { _, err := orders.MarkPaid(ctx, tx, o.ID, time.Now()); return err })
+	if !db.IsCheckViolation(err, "orders_paid_has_proceeds") {
+		t.Fatalf("a paid order with a pending payment must be refused, got %v", err)
+	}
+	if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error { _, err := pay(ctx, tx, o); return err }); err != nil {
+		t.Fatalf("paid with proceeds: %v", err)
+	}
+}
+
+func TestOrderLinesKeepTheirMoney(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	cid := community(t, d)
+	var o *orders.Order
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) (err error) {
+		o, err = orders.Create(ctx, tx, orders.New{CommunityID: cid, Prefix: "MD", Discount: money.MustParse("10.00"), Lines: []orders.NewLine{
+			{ProductID: prodA, Name: "牡丹画", Qty: 1, UnitPrice: money.MustParse("100.00"), MakerName: "王师傅", MakerPercent: decimal.NewFromInt(80)},
+			{ProductID: prodB, Name: "牡丹酥", Qty: 1, UnitPrice: money.MustParse("38.00"), UnitCost: money.MustParse("20.00")},
+		}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ¥10 off 138 by largest remainder: 7.25 → 7.25 (painting), 2.75 (pastry).
+	want := map[string][5]string{ // net, cost, maker, fee, fund
+		prodA: {"92.75", "0.00", "74.20", "0.00", "18.55"},
+		prodB: {"35.25", "20.00", "0.00", "0.00", "15.25"},
+	}
+	for _, l := range o.Lines {
+		got := [5]string{l.NetAmount.String(), l.CostAmount.String(), l.MakerShare.String(), l.FeeAmount.String(), l.FundAmount.String()}
+		if got != want[l.ProductID] {
+			t.Errorf("%s: net, cost, maker, fee, fund = %v, want %v", l.Name, got, want[l.ProductID])
+		}
+	}
+	// A discount that would sell the pastry below its cost is refused.
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		_, err := orders.Create(ctx, tx, orders.New{CommunityID: cid, Prefix: "MD", Discount: money.MustParse("38.00"), Lines: []orders.NewLine{
+			{ProductID: prodB, Name: "牡丹酥", Qty: 1, UnitPrice: money.MustParse("38.00"), UnitCost: money.MustParse("20.00")},
+		}})
+		return err
+	})
+	if apperr.FieldOf(err) != "discount" {
+		t.Fatalf("a discount to ¥0.00 below cost must be refused on the discount: %v", err)
+	}
+	// The database itself refuses a line whose parts do not add up.
+	if _, err := d.Exec(`UPDATE order_lines SET fund_amount = fund_amount + 1 WHERE order_id=$1`, o.ID); !db.IsCheckViolation(err, "order_lines_money_adds_up") {
+		t.Fatalf("want the lines' money check, got %v", err)
+	}
+}
+
 func TestOrderStateMachine(t *testing.T) {
 	d := dbtest.Open(t)
 	ctx := context.Background()
@@ -101,7 +204,7 @@ func TestOrderStateMachine(t *testing.T) {
 
 	paid := newOrder(t, d, cid, "MD")
 	var changed bool
-	if err := tx(func(tx *sqlx.Tx) (err error) { changed, err = orders.MarkPaid(ctx, tx, paid.ID, time.Now()); return }); err != nil || !changed {
+	if err := tx(func(tx *sqlx.Tx) (err error) { changed, err = pay(ctx, tx, paid); return }); err != nil || !changed {
 		t.Fatalf("first MarkPaid: %v %v", changed, err)
 	}
 	if err := tx(func(tx *sqlx.Tx) (err error) { changed, err = orders.MarkPaid(ctx, tx, paid.ID, time.Now()); return }); err != nil || changed {
@@ -119,8 +222,8 @@ func TestOrderStateMachine(t *testing.T) {
 	if !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("paying an expired sale is a conflict, got %v", err)
 	}
-	p, _ := orders.PaymentOf(ctx, d, exp.ID)
-	if p.Status != orders.Expired {
+	p, err := orders.PaymentOf(ctx, d, exp.ID)
+	if err != nil || p.Status != orders.Expired {
 		t.Fatalf("payment of an expired sale is %s", p.Status)
 	}
 	// Another community's id is not found.
@@ -149,7 +252,9 @@ func TestRefundsByLine(t *testing.T) {
 	if _, err := refund(orders.RefundItem{ProductID: prodA, Qty: 1}); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("refunding an unpaid sale: %v", err)
 	}
-	db.InTx(ctx, d, func(tx *sqlx.Tx) error { _, err := orders.MarkPaid(ctx, tx, o.ID, time.Now()); return err })
+	if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error { _, err := pay(ctx, tx, o); return err }); err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name  string
@@ -177,12 +282,12 @@ func TestRefundsByLine(t *testing.T) {
 			}
 		})
 	}
-	o2, _ := orders.Get(ctx, d, cid, o.ID)
-	if !o2.RefundedTotal.Equal(o2.Total) || !o2.Net().IsZero() {
-		t.Fatalf("refunded %s of %s", o2.RefundedTotal, o2.Total)
+	o2, err := orders.Get(ctx, d, cid, o.ID)
+	if err != nil || !o2.RefundedTotal.Equal(o2.Total) || !o2.Net().IsZero() {
+		t.Fatalf("refunded %s of %s (%v)", o2.RefundedTotal, o2.Total, err)
 	}
-	rs, _ := orders.Refunds(ctx, d, o.ID)
-	if len(rs) != 2 || len(rs[1].Lines) != 2 {
+	rs, err := orders.Refunds(ctx, d, o.ID)
+	if err != nil || len(rs) != 2 || len(rs[1].Lines) != 2 {
 		t.Fatalf("refunds %+v", rs)
 	}
 

@@ -2,11 +2,14 @@ package orders
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
 
 	"shelin/internal/apperr"
 	"shelin/internal/money"
@@ -29,7 +32,8 @@ type Refund struct {
 	Lines       []RefundLine `db:"-" json:"lines"`
 }
 
-// RefundLine is a quantity of one order line given back.
+// RefundLine is a quantity of one order line given back, with what each part
+// of the line's money gives back: Amount = Cost + Maker + Fee + Fund + WriteOff.
 type RefundLine struct {
 	OrderLineID string       `db:"order_line_id" json:"-"`
 	ProductID   string       `db:"product_id" json:"product_id"`
@@ -37,6 +41,15 @@ type RefundLine struct {
 	Qty         int          `db:"qty" json:"qty"`
 	Amount      money.Amount `db:"amount" json:"amount"`
 	UnitCost    money.Amount `db:"unit_cost" json:"-"`
+	MakerName   string       `db:"maker_name" json:"-"`
+	// Cost and Maker come back only for restocked units.
+	Cost  money.Amount `db:"cost" json:"-"`
+	Maker money.Amount `db:"maker" json:"-"`
+	Fee   money.Amount `db:"fee" json:"-"`
+	// Fund is taken back from the line's fund share; WriteOff is the loss
+	// beyond it (goods not returned), booked to the fund deficit.
+	Fund     money.Amount `db:"fund" json:"-"`
+	WriteOff money.Amount `db:"write_off" json:"-"`
 }
 
 // RefundItem asks for qty of a product back.
@@ -102,28 +115,23 @@ func CreateRefund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string,
 			return nil, nil, apperr.Field(f+".qty", "only %d of %s can still be refunded", left, l.Name)
 		}
 	}
-	// Each line gives back its price as sold, less its share of a discount;
-	// the refund that empties the order gives back exactly what is left.
+	// Each line gives back exactly the refunded units' part of its money
+	// (cumulatively rounded, so that refunding every unit gives back each
+	// part to the cent).
 	amount := money.Zero
 	var lines []RefundLine
 	for _, pid := range sortedKeys(want) {
 		l := byProduct[pid]
-		a := l.UnitPrice.Mul(int64(want[pid]))
-		if o.Discount.IsPositive() && o.Subtotal.IsPositive() {
-			a = money.FromDecimal(a.Decimal().Mul(o.Total.Decimal()).Div(o.Subtotal.Decimal()))
+		var fundTaken money.Amount
+		if err := tx.GetContext(ctx, &fundTaken, `SELECT COALESCE(sum(fund), 0) FROM refund_lines WHERE order_line_id=$1`, l.ID); err != nil {
+			return nil, nil, err
 		}
-		amount = amount.Add(a)
-		lines = append(lines, RefundLine{OrderLineID: l.ID, ProductID: pid, Name: l.Name, Qty: want[pid], Amount: a, UnitCost: l.UnitCost})
+		rl := refundParts(l, want[pid], in.Restock, fundTaken)
+		amount = amount.Add(rl.Amount)
+		lines = append(lines, rl)
 	}
-	all := true
-	for _, l := range o.Lines {
-		if l.Qty-l.RefundedQty != want[l.ProductID] {
-			all = false
-		}
-	}
-	if left := o.Total.Sub(o.RefundedTotal); all || amount.GreaterThan(left) {
-		lines[len(lines)-1].Amount = lines[len(lines)-1].Amount.Add(left.Sub(amount))
-		amount = left
+	if left := o.Total.Sub(o.RefundedTotal); amount.GreaterThan(left) {
+		return nil, nil, fmt.Errorf("orders: refund %s exceeds what is left %s of %s", amount, left, o.Number)
 	}
 	if !amount.IsPositive() {
 		return nil, nil, apperr.Field("lines", "nothing to give back: these lines cost nothing")
@@ -135,8 +143,9 @@ func CreateRefund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string,
 		return nil, nil, err
 	}
 	for _, l := range lines {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refund_lines (refund_id, order_line_id, product_id, qty, amount) VALUES ($1,$2,$3,$4,$5)`,
-			r.ID, l.OrderLineID, l.ProductID, l.Qty, l.Amount); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refund_lines (refund_id, order_line_id, product_id, qty, amount, cost, maker, fee, fund, write_off)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+			r.ID, l.OrderLineID, l.ProductID, l.Qty, l.Amount, l.Cost, l.Maker, l.Fee, l.Fund, l.WriteOff); err != nil {
 			return nil, nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE order_lines SET refunded_qty = refunded_qty + $2 WHERE id=$1`, l.OrderLineID, l.Qty); err != nil {
@@ -157,16 +166,111 @@ func CreateRefund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string,
 	return &r, o, nil
 }
 
+// refundParts works out what qty more units of line l give back. Each part
+// X of the line gives back X·(r+qty)/n − X·r/n (r units refunded before, n
+// sold), rounded to the cent, so every part comes back exactly once in
+// total. Restocked units return their cost and maker's share; units that do
+// not return leave both payable, and that loss is taken from the line's fund
+// share still held (fundTaken is what earlier refunds took), the rest
+// written off.
+func refundParts(l *Line, qty int, restock bool, fundTaken money.Amount) RefundLine {
+	r, n := int64(l.RefundedQty), int64(l.Qty)
+	take := func(x money.Amount) money.Amount {
+		upto := func(k int64) money.Amount {
+			return money.FromDecimal(x.Decimal().Mul(decimal.NewFromInt(k)).Div(decimal.NewFromInt(n)))
+		}
+		return upto(r + int64(qty)).Sub(upto(r))
+	}
+	net, cost, maker, fee := take(l.NetAmount), take(l.CostAmount), take(l.MakerShare), take(l.FeeAmount)
+	fund := net.Sub(cost).Sub(maker).Sub(fee)
+	if fund.IsNegative() { // rounding on a line with (almost) no fund share
+		cut := money.Min(fund.Neg(), cost)
+		cost, fund = cost.Sub(cut), fund.Add(cut)
+		cut = money.Min(fund.Neg(), maker)
+		maker, fund = maker.Sub(cut), fund.Add(cut)
+	}
+	rl := RefundLine{OrderLineID: l.ID, ProductID: l.ProductID, Name: l.Name, Qty: qty, Amount: net, UnitCost: l.UnitCost,
+		MakerName: l.MakerName, Fee: fee}
+	if restock {
+		rl.Cost, rl.Maker, rl.Fund = cost, maker, fund
+		return rl
+	}
+	wanted := fund.Add(cost).Add(maker)
+	held := l.FundAmount.Sub(fundTaken)
+	if held.IsNegative() {
+		held = money.Zero
+	}
+	rl.Fund = money.Min(wanted, held)
+	rl.WriteOff = wanted.Sub(rl.Fund)
+	return rl
+}
+
 func mustPaymentID(ctx context.Context, tx *sqlx.Tx, orderID string) string {
 	var id string
-	_ = tx.GetContext(ctx, &id, `SELECT id FROM payments WHERE order_id=$1`, orderID)
+	if err := tx.GetContext(ctx, &id, `SELECT id FROM payments WHERE order_id=$1`, orderID); err != nil {
+		return ""
+	}
 	return id
 }
 
-// FinishRefund records the provider's answer.
-func FinishRefund(ctx context.Context, tx *sqlx.Tx, refundID, status, providerRef string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE refunds SET status=$2, provider_ref=$3 WHERE id=$1`, refundID, status, providerRef)
-	return err
+// FinishRefund records the provider's answer to a pending refund. It reports
+// false (and changes nothing) when the refund was no longer pending.
+func FinishRefund(ctx context.Context, tx *sqlx.Tx, refundID, status, providerRef, lastError string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE refunds SET status=$2, provider_ref=$3, last_error=$4, attempts = attempts + 1,
+		finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+		WHERE id=$1 AND status='pending'`, refundID, status, providerRef, lastError)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// GetRefund returns a refund of the community with its lines.
+func GetRefund(ctx context.Context, q sqlx.QueryerContext, communityID, id string) (*Refund, error) {
+	if !ValidID(id) {
+		return nil, apperr.NotFoundf("refund not found")
+	}
+	var r Refund
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+refundCols+` FROM refunds WHERE community_id=$1 AND id=$2`, communityID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFoundf("refund not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := refundLines(ctx, q, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// LockRefund locks a refund row (after its order's row: lock order first).
+func LockRefund(ctx context.Context, tx *sqlx.Tx, communityID, id string) (*Refund, error) {
+	var r Refund
+	err := tx.GetContext(ctx, &r, `SELECT `+refundCols+` FROM refunds WHERE community_id=$1 AND id=$2 FOR UPDATE`, communityID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFoundf("refund not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, refundLines(ctx, tx, &r)
+}
+
+func refundLines(ctx context.Context, q sqlx.QueryerContext, r *Refund) error {
+	return sqlx.SelectContext(ctx, q, &r.Lines, `SELECT rl.order_line_id, rl.product_id, ol.name, rl.qty, rl.amount, ol.unit_cost, ol.maker_name,
+		rl.cost, rl.maker, rl.fee, rl.fund, rl.write_off
+		FROM refund_lines rl JOIN order_lines ol ON ol.id = rl.order_line_id WHERE rl.refund_id=$1 ORDER BY ol.line_no`, r.ID)
+}
+
+// PendingRefunds lists refunds still waiting for their provider (the
+// outbox's safety net), oldest first.
+func PendingRefunds(ctx context.Context, q sqlx.QueryerContext, before time.Time, limit int) ([]Ref, error) {
+	var out []Ref
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM refunds WHERE status='pending' AND created_at < $1
+		ORDER BY created_at LIMIT $2`, before, limit)
+	return out, err
 }
 
 // Refunds lists the refunds of an order with their lines.
@@ -176,8 +280,7 @@ func Refunds(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]Refu
 		return nil, err
 	}
 	for i := range out {
-		if err := sqlx.SelectContext(ctx, q, &out[i].Lines, `SELECT rl.order_line_id, rl.product_id, ol.name, rl.qty, rl.amount, ol.unit_cost
-			FROM refund_lines rl JOIN order_lines ol ON ol.id = rl.order_line_id WHERE rl.refund_id=$1 ORDER BY ol.line_no`, out[i].ID); err != nil {
+		if err := refundLines(ctx, q, &out[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 
 	"shelin/fund"
 	"shelin/internal/apperr"
+	"shelin/internal/db"
 	"shelin/internal/jobs"
 	"shelin/internal/money"
 	"shelin/inventory"
@@ -125,7 +125,10 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 		nl := orders.NewLine{ProductID: p.ID, Name: p.Name, Qty: l.Qty, UnitPrice: p.Price, UnitCost: p.UnitCost}
 		if p.Consigned() && p.MakerSharePercent.IsPositive() {
 			nl.MakerName = p.MakerName
-			nl.MakerShare = money.FromDecimal(p.Price.Mul(int64(l.Qty)).Decimal().Mul(p.MakerSharePercent).Div(decimal.NewFromInt(100)))
+			if nl.MakerName == "" {
+				nl.MakerName = "maker"
+			}
+			nl.MakerPercent = p.MakerSharePercent
 		}
 		newLines = append(newLines, nl)
 		invLines = append(invLines, inventory.Line{ProductID: p.ID, Qty: l.Qty})
@@ -172,7 +175,9 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 	if in.Method == "qr" && !o.Total.IsPositive() {
 		return nil, apperr.Field("payment.method", "a QR payment needs an amount above zero")
 	}
-	res, err := s.Inventory.Reserve(ctx, tx, communityID, stall.LocationID, invLines, o.Number, resExpiry)
+	// The sale owns its reservation: only its payment (commit) or its end
+	// (expiry, cancel, suspense: release) ends it.
+	res, err := s.Inventory.ReserveOwned(ctx, tx, communityID, stall.LocationID, invLines, o.Number, saleOwner, resExpiry)
 	if err != nil {
 		return nil, err
 	}
@@ -185,21 +190,13 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 	if err != nil {
 		return nil, err
 	}
-	// The ledger refuses a sale that brings in less than it owes suppliers,
-	// makers and the provider. Say so now, before any money is taken, rather
-	// than fail when the payment is confirmed.
-	if pr := proceedsOf(o, pay, stall.LocationID); o.Total.IsPositive() &&
-		pr.Gross.Sub(pr.SupplierCost).Sub(pr.MakerShare).Sub(pr.ProviderFee).IsNegative() {
-		field := "lines"
-		if discount.IsPositive() {
-			field = "discount"
-		}
-		return nil, apperr.Field(field, "this sale (%s) would bring in less than the cost, makers' shares and fees it owes (%s)",
-			pr.Gross, money.Sum(pr.SupplierCost, pr.MakerShare, pr.ProviderFee))
-	}
 	if in.Method == "cash" {
-		if _, err := s.confirm(ctx, tx, o, pay, "", in.UserID); err != nil {
+		out, err := s.settle(ctx, tx, o, pay, Evidence{Source: EvCash, Amount: o.Total, ConfirmedBy: in.UserID})
+		if err != nil {
 			return nil, err
+		}
+		if out.Kind != Completed {
+			return nil, fmt.Errorf("pos: cash sale %s did not complete (%s %s)", o.Number, out.Kind, out.Reason)
 		}
 	} else {
 		created, err := prov.Create(ctx, tx, payment.CreateRequest{CommunityID: communityID, PaymentID: pay.ID, MerchantRef: pay.MerchantRef,
@@ -248,28 +245,22 @@ func (s *Service) GetSale(ctx context.Context, q sqlx.QueryerContext, communityI
 }
 
 func estimateNet(o *orders.Order, p *orders.Payment) money.Amount {
-	net := o.Total.Sub(p.Fee)
+	net := money.Zero
 	for _, l := range o.Lines {
-		net = net.Sub(l.UnitCost.Mul(int64(l.Qty))).Sub(l.MakerShare)
-	}
-	if net.IsNegative() {
-		return money.Zero
+		net = net.Add(l.FundAmount)
 	}
 	return net
 }
 
-// proceedsOf is the ledger posting of a paid order.
-func proceedsOf(o *orders.Order, p *orders.Payment, locationID string) fund.Proceeds {
+// proceedsOf is the ledger posting of a paid order, the sum of its lines'
+// parts, with the money arriving in debit.
+func proceedsOf(o *orders.Order, p *orders.Payment, debit fund.AccountRef) fund.Proceeds {
 	pr := fund.Proceeds{CommunityID: o.CommunityID, SourceKind: fund.SourceSale, SourceID: o.ID, SourceRef: o.Number,
-		Gross: o.Total, ProviderFee: p.Fee}
-	if p.Method == "cash" {
-		pr.DebitAccount = fund.CashDrawer(locationID)
-	} else {
-		pr.DebitAccount = fund.ProviderClearing(p.Provider)
-	}
+		Gross: o.Total, DebitAccount: debit}
 	makers := map[string]money.Amount{}
 	for _, l := range o.Lines {
-		pr.SupplierCost = pr.SupplierCost.Add(l.UnitCost.Mul(int64(l.Qty)))
+		pr.SupplierCost = pr.SupplierCost.Add(l.CostAmount)
+		pr.ProviderFee = pr.ProviderFee.Add(l.FeeAmount)
 		if l.MakerShare.IsPositive() {
 			makers[l.MakerName] = makers[l.MakerName].Add(l.MakerShare)
 			pr.MakerShare = pr.MakerShare.Add(l.MakerShare)
@@ -286,147 +277,123 @@ func proceedsOf(o *orders.Order, p *orders.Payment, locationID string) fund.Proc
 	return pr
 }
 
-// confirm is "payment confirmed" in the caller's transaction, exactly once:
-// the payment succeeds, the order is paid, the reservation becomes sale
-// movements and the proceeds are posted. A payment that already succeeded
-// reports false and changes nothing. The order row must be locked (or new).
-func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *orders.Payment, txnID, confirmedBy string) (bool, error) {
-	now := s.now()
-	changed, err := orders.SucceedPayment(ctx, tx, p.ID, txnID, confirmedBy, now)
-	if err != nil || !changed {
-		return false, err
-	}
-	if _, err := orders.MarkPaid(ctx, tx, o.ID, now); err != nil {
-		return false, err
-	}
-	row, err := s.saleRow(ctx, tx, o.ID)
-	if err != nil {
-		return false, err
-	}
-	if err := s.Inventory.Commit(ctx, tx, o.CommunityID, row.ReservationID, o.Number); err != nil {
-		return false, err
-	}
-	if o.Total.IsPositive() {
-		if _, err := s.Fund.PostProceeds(ctx, tx, proceedsOf(o, p, row.LocationID)); err != nil {
-			return false, err
-		}
-	}
-	return true, notify(ctx, tx, o.CommunityID, o.ID, orders.Paid)
-}
-
 // ConfirmStatic records a volunteer's confirmation that a static-QR payment
-// arrived. Confirming twice has one effect.
-func (s *Service) ConfirmStatic(ctx context.Context, tx *sqlx.Tx, communityID, orderID, userID string) (*Sale, error) {
-	o, err := orders.Lock(ctx, tx, communityID, orderID)
+// arrived, through the one confirmation path: an awaiting sale completes; a
+// sale that expired or was cancelled meanwhile has its money held in
+// suspense for the treasurer (the customer paid; the money is booked).
+// Confirming twice has one effect.
+func (s *Service) ConfirmStatic(ctx context.Context, tx *sqlx.Tx, communityID, orderID, userID string) (*Sale, Outcome, error) {
+	o, p, err := lockSale(ctx, tx, communityID, orderID)
 	if err != nil {
-		return nil, err
-	}
-	p, err := orders.LockPayment(ctx, tx, mustPayment(ctx, tx, o.ID))
-	if err != nil {
-		return nil, err
+		return nil, Outcome{}, err
 	}
 	if p.Provider != payment.Static {
-		return nil, apperr.Conflictf("only a static-QR sale is confirmed by hand; this one is paid by %s", p.Provider)
+		return nil, Outcome{}, apperr.Conflictf("only a static-QR sale is confirmed by hand; this one is paid by %s", p.Provider)
 	}
-	if o.Status != orders.Paid {
-		if o.Status != orders.AwaitingPayment {
-			return nil, apperr.Conflictf("the sale is %s", o.Status)
-		}
-		if _, err := s.confirm(ctx, tx, o, p, "static:"+userID, userID); err != nil {
-			return nil, err
-		}
-	}
-	return s.GetSale(ctx, tx, communityID, o.ID)
-}
-
-func mustPayment(ctx context.Context, q sqlx.QueryerContext, orderID string) string {
-	p, err := orders.PaymentOf(ctx, q, orderID)
+	out, err := s.settle(ctx, tx, o, p, Evidence{Source: EvStatic, Amount: p.Amount, TxnID: "static:" + userID, ConfirmedBy: userID})
 	if err != nil {
-		return ""
+		return nil, Outcome{}, err
 	}
-	return p.ID
+	sale, err := s.GetSale(ctx, tx, communityID, o.ID)
+	return sale, out, err
 }
 
 // Cancel ends a sale that awaits payment (the customer walked away) and
-// releases its stock. A sale the customer has already paid cannot be
-// cancelled: it is confirmed instead.
-func (s *Service) Cancel(ctx context.Context, tx *sqlx.Tx, communityID, orderID, userID string) (*Sale, error) {
-	o, err := orders.Lock(ctx, tx, communityID, orderID)
+// releases its stock. The provider's payment is closed first, outside any
+// transaction; when the provider says the customer has already paid, the
+// payment is confirmed instead and Cancel answers the paid sale with a
+// conflict error (the confirmation is committed).
+func (s *Service) Cancel(ctx context.Context, communityID, orderID, userID string) (*Sale, error) {
+	return s.end(ctx, communityID, orderID, orders.Cancelled)
+}
+
+// ExpireSale is the durable expiry of a QR sale: at its expiry an unpaid sale
+// becomes expired and its stock is released; one the provider says was paid
+// is confirmed instead. Running it twice (retries, replicas, the sweep) has
+// one effect. It reports whether it expired the sale.
+func (s *Service) ExpireSale(ctx context.Context, communityID, orderID string) (bool, error) {
+	sale, err := s.end(ctx, communityID, orderID, orders.Expired)
+	if apperr.Is(err, apperr.Conflict) || apperr.Is(err, apperr.NotFound) {
+		return false, nil // paid, already closed, or not due: nothing to expire
+	}
+	if err != nil {
+		return false, err
+	}
+	return sale.Order.Status == orders.Expired, nil
+}
+
+// end closes an awaiting sale as expired or cancelled. Step 1 (outside any
+// transaction) closes the payment at the provider; if the provider answers
+// that it is already paid, step 2 confirms it through settle. Otherwise step
+// 2 closes the order and releases its stock, in one transaction.
+func (s *Service) end(ctx context.Context, communityID, orderID, status string) (*Sale, error) {
+	o, err := orders.Get(ctx, s.DB, communityID, orderID)
 	if err != nil {
 		return nil, err
 	}
 	if o.Status != orders.AwaitingPayment {
-		return nil, apperr.Conflictf("only a sale awaiting payment can be cancelled; this one is %s", o.Status)
+		return nil, apperr.Conflictf("only a sale awaiting payment can be %s; this one is %s", status, o.Status)
 	}
-	if err := s.closeAwaiting(ctx, tx, o, orders.Cancelled); err != nil {
+	if status == orders.Expired && (o.ExpiresAt == nil || s.now().Before(*o.ExpiresAt)) {
+		return nil, apperr.Conflictf("the sale has not expired yet")
+	}
+	p, err := orders.PaymentOf(ctx, s.DB, o.ID)
+	if err != nil {
 		return nil, err
 	}
-	return s.GetSale(ctx, tx, communityID, o.ID)
-}
-
-// closeAwaiting closes the provider payment and the order and releases the
-// stock. When the provider says the customer already paid, the payment is
-// confirmed from the provider's answer instead.
-func (s *Service) closeAwaiting(ctx context.Context, tx *sqlx.Tx, o *orders.Order, status string) error {
-	p, err := orders.LockPayment(ctx, tx, mustPayment(ctx, tx, o.ID))
+	prov, err := s.provider(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	prov, err := s.Providers.Get(p.Provider)
-	if err != nil {
-		return err
-	}
-	if err := prov.Close(ctx, tx, p.MerchantRef); err != nil {
+	var paid *payment.QueryResult
+	if err := prov.Close(ctx, p.MerchantRef); err != nil {
 		if !apperr.Is(err, apperr.Conflict) {
+			return nil, fmt.Errorf("pos: close payment %s at %s: %w", p.MerchantRef, p.Provider, err)
+		}
+		q, qerr := prov.Query(ctx, p.MerchantRef)
+		if qerr != nil {
+			return nil, fmt.Errorf("pos: query payment %s at %s: %w", p.MerchantRef, p.Provider, qerr)
+		}
+		if q.Status != payment.StatusSucceeded {
+			return nil, fmt.Errorf("pos: %s refused to close %s but reports it %s", p.Provider, p.MerchantRef, q.Status)
+		}
+		paid = &q
+	}
+	var sale *Sale
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		o, p, err := lockSale(ctx, tx, communityID, orderID)
+		if err != nil {
 			return err
 		}
-		q, qerr := prov.Query(ctx, tx, p.MerchantRef)
-		if qerr != nil {
-			return qerr
-		}
-		if q.Status == payment.StatusSucceeded && q.Amount.Equal(p.Amount) {
-			_, err := s.confirm(ctx, tx, o, p, q.TxnID, "")
+		if paid != nil {
+			if _, err := s.settle(ctx, tx, o, p, Evidence{Source: EvClose, Amount: paid.Amount, TxnID: paid.TxnID}); err != nil {
+				return err
+			}
+		} else if o.Status == orders.AwaitingPayment {
+			if _, err := orders.Close(ctx, tx, o.ID, status); err != nil {
+				return err
+			}
+			row, err := s.saleRow(ctx, tx, o.ID)
 			if err != nil {
 				return err
 			}
-			return apperr.Conflictf("the customer has just paid: the sale is paid")
+			if err := s.Inventory.Release(ctx, tx, o.CommunityID, row.ReservationID); err != nil {
+				return err
+			}
+			if err := notify(ctx, tx, o.CommunityID, o.ID, status); err != nil {
+				return err
+			}
 		}
+		sale, err = s.GetSale(ctx, tx, communityID, orderID)
 		return err
-	}
-	if _, err := orders.Close(ctx, tx, o.ID, status); err != nil {
-		return err
-	}
-	row, err := s.saleRow(ctx, tx, o.ID)
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.Inventory.Release(ctx, tx, o.CommunityID, row.ReservationID); err != nil {
-		return err
+	if sale.Order.Status != status {
+		return sale, apperr.Conflictf("the customer has just paid: the sale is %s", sale.Order.Status)
 	}
-	return notify(ctx, tx, o.CommunityID, o.ID, status)
-}
-
-// ExpireSale is the durable expiry of a QR sale: at its expiry, an unpaid sale
-// becomes expired and its stock is released; a paid one is left alone.
-// Running it twice (retries, two replicas) has one effect. It reports whether
-// it expired the sale.
-func (s *Service) ExpireSale(ctx context.Context, tx *sqlx.Tx, communityID, orderID string) (bool, error) {
-	o, err := orders.Lock(ctx, tx, communityID, orderID)
-	if err != nil {
-		return false, err
-	}
-	if o.Status != orders.AwaitingPayment || o.ExpiresAt == nil || s.now().Before(*o.ExpiresAt) {
-		return false, nil
-	}
-	err = s.closeAwaiting(ctx, tx, o, orders.Expired)
-	if apperr.Is(err, apperr.Conflict) {
-		// Paid at the last moment: confirmed inside closeAwaiting.
-		o2, gerr := orders.Get(ctx, tx, communityID, orderID)
-		if gerr == nil && o2.Status == orders.Paid {
-			return false, nil
-		}
-	}
-	return err == nil, err
+	return sale, nil
 }
 
 // RecentSales returns the community's latest sales (of one stall when

@@ -108,8 +108,10 @@ func TestUnpaidQRSaleExpiresAndReleasesStock(t *testing.T) {
 	f := setup(t, 5, 0)
 	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 2})
 	expire := func() bool {
-		var ok bool
-		f.tx(func(tx *sqlx.Tx) (err error) { ok, err = f.s.ExpireSale(f.ctx, tx, f.cid, s.Order.ID); return })
+		ok, err := f.s.ExpireSale(f.ctx, f.cid, s.Order.ID)
+		if err != nil {
+			t.Fatalf("expire: %v", err)
+		}
 		return ok
 	}
 	if expire() {
@@ -154,7 +156,9 @@ func TestCancelAndStaticConfirm(t *testing.T) {
 		t.Fatalf("static QR without an uploaded 收款码 must be a clear conflict: %v", err)
 	}
 	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
-	f.tx(func(tx *sqlx.Tx) error { _, err := f.s.Cancel(f.ctx, tx, f.cid, s.Order.ID, f.vol1); return err })
+	if _, err := f.s.Cancel(f.ctx, f.cid, s.Order.ID, f.vol1); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
 	if got := f.sale(s.Order.ID); got.Order.Status != orders.Cancelled {
 		t.Fatalf("cancel: %s", got.Order.Status)
 	}

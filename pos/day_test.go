@@ -56,14 +56,16 @@ func TestScriptedDay(t *testing.T) {
 	}
 	lapsed := f.mustSell("qr", "sandbox", nil, pastry(2))
 	walked := f.mustSell("qr", "sandbox", nil, card(3))
-	f.tx(func(tx *sqlx.Tx) error { _, err := f.s.Cancel(f.ctx, tx, f.cid, walked.Order.ID, f.vol1); return err })
+	if _, err := f.s.Cancel(f.ctx, f.cid, walked.Order.ID, f.vol1); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
 
 	// Static 收款码: uploaded, sold, confirmed by the volunteer (twice: one effect).
 	f.tx(func(tx *sqlx.Tx) error { return payment.SaveStaticImage(f.ctx, tx, f.cid, "", tinyPNG(t), f.admin) })
 	st := f.mustSell("qr", "static", nil, pastry(1))
 	for i := 0; i < 2; i++ {
 		f.tx(func(tx *sqlx.Tx) error {
-			_, err := f.s.ConfirmStatic(f.ctx, tx, f.cid, st.Order.ID, f.vol1)
+			_, _, err := f.s.ConfirmStatic(f.ctx, tx, f.cid, st.Order.ID, f.vol1)
 			return err
 		})
 	}
@@ -71,7 +73,9 @@ func TestScriptedDay(t *testing.T) {
 	// The lapsed sale expires by its job.
 	clock := time.Now().Add(11 * time.Minute)
 	f.s.Now = func() time.Time { return clock }
-	f.tx(func(tx *sqlx.Tx) error { _, err := f.s.ExpireSale(f.ctx, tx, f.cid, lapsed.Order.ID); return err })
+	if _, err := f.s.ExpireSale(f.ctx, f.cid, lapsed.Order.ID); err != nil {
+		t.Fatalf("expire: %v", err)
+	}
 	f.s.Now = nil
 
 	// Refunds need a second person's PIN.

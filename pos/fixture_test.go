@@ -52,7 +52,7 @@ func setup(t testing.TB, pastryStock, cardStock int) *fx {
 	f := &fx{t: t, ctx: ctx, d: d}
 	ids := identity.New(d)
 	inv := inventory.New(d)
-	f.sandbox = &payment.SandboxProvider{BaseURL: "http://shelin.test", Secret: []byte(secret)}
+	f.sandbox = &payment.SandboxProvider{BaseURL: "http://shelin.test", Secret: []byte(secret), DB: d}
 	f.sandbox.Enqueue = func(ctx context.Context, tx *sqlx.Tx, body []byte) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -9,7 +9,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
-	"shelin/internal/db"
 	"shelin/internal/jobs"
 	"shelin/orders"
 	"shelin/orders/payment"
@@ -90,10 +89,80 @@ type ExpireWorker struct {
 }
 
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireSaleArgs]) error {
-	return db.InTx(ctx, w.S.DB, func(tx *sqlx.Tx) error {
-		_, err := w.S.ExpireSale(ctx, tx, job.Args.CommunityID, job.Args.OrderID)
-		return err
-	})
+	_, err := w.S.ExpireSale(ctx, job.Args.CommunityID, job.Args.OrderID)
+	return err
+}
+
+// SubmitRefundArgs is the outbox job of a provider refund: inserted with the
+// refund, it calls the provider outside any transaction and books the answer.
+type SubmitRefundArgs struct {
+	CommunityID string `json:"community_id"`
+	RefundID    string `json:"refund_id"`
+}
+
+func (SubmitRefundArgs) Kind() string { return "pos_refund_submit" }
+
+// RefundWorker runs SubmitRefundArgs.
+type RefundWorker struct {
+	river.WorkerDefaults[SubmitRefundArgs]
+	S *Service
+}
+
+func (w *RefundWorker) Work(ctx context.Context, job *river.Job[SubmitRefundArgs]) error {
+	return w.S.SubmitRefund(ctx, job.Args.CommunityID, job.Args.RefundID)
+}
+
+// SubmitSuspenseRefundArgs is the outbox job of a refund of held money.
+type SubmitSuspenseRefundArgs struct {
+	CommunityID string `json:"community_id"`
+	SuspenseID  string `json:"suspense_id"`
+}
+
+func (SubmitSuspenseRefundArgs) Kind() string { return "pos_suspense_refund_submit" }
+
+// SuspenseRefundWorker runs SubmitSuspenseRefundArgs.
+type SuspenseRefundWorker struct {
+	river.WorkerDefaults[SubmitSuspenseRefundArgs]
+	S *Service
+}
+
+func (w *SuspenseRefundWorker) Work(ctx context.Context, job *river.Job[SubmitSuspenseRefundArgs]) error {
+	return w.S.SubmitSuspenseRefund(ctx, job.Args.CommunityID, job.Args.SuspenseID)
+}
+
+// SweepRefundsArgs re-submits provider refunds still pending after a while
+// (a lost job, a provider that answered "processing").
+type SweepRefundsArgs struct{}
+
+func (SweepRefundsArgs) Kind() string { return "pos_refund_sweep" }
+
+// SweepRefundsWorker runs SweepRefundsArgs.
+type SweepRefundsWorker struct {
+	river.WorkerDefaults[SweepRefundsArgs]
+	S *Service
+}
+
+func (w *SweepRefundsWorker) Work(ctx context.Context, job *river.Job[SweepRefundsArgs]) error {
+	_, err := w.S.SweepRefunds(ctx, 2*time.Minute, 100)
+	return err
+}
+
+// SweepRefunds submits again every provider refund pending for longer than
+// olderThan and returns how many it submitted without error.
+func (s *Service) SweepRefunds(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
+	due, err := orders.PendingRefunds(ctx, s.DB, s.now().Add(-olderThan), limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range due {
+		if err := s.SubmitRefund(ctx, d.CommunityID, d.ID); err != nil {
+			slog.WarnContext(ctx, "submit refund", "refund", d.ID, "err", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
 }
 
 // SweepWorker expires every overdue QR sale.
@@ -115,15 +184,13 @@ func (s *Service) SweepExpired(ctx context.Context, limit int) (int, error) {
 	}
 	n := 0
 	for _, d := range due {
-		err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-			ok, err := s.ExpireSale(ctx, tx, d.CommunityID, d.ID)
-			if ok {
-				n++
-			}
-			return err
-		})
+		ok, err := s.ExpireSale(ctx, d.CommunityID, d.ID)
 		if err != nil {
 			slog.WarnContext(ctx, "expire sale", "order", d.ID, "err", err)
+			continue
+		}
+		if ok {
+			n++
 		}
 	}
 	return n, nil
@@ -156,6 +223,9 @@ func (s *Service) RegisterWorkers(w *river.Workers, sandbox *payment.SandboxProv
 	river.AddWorker(w, &ExpireWorker{S: s})
 	river.AddWorker(w, &SweepWorker{S: s})
 	river.AddWorker(w, &PollWorker{S: s})
+	river.AddWorker(w, &RefundWorker{S: s})
+	river.AddWorker(w, &SuspenseRefundWorker{S: s})
+	river.AddWorker(w, &SweepRefundsWorker{S: s})
 	if sandbox != nil {
 		river.AddWorker(w, &DeliverWorker{Sandbox: sandbox})
 	}
@@ -169,5 +239,7 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 			func() (river.JobArgs, *river.InsertOpts) { return SweepSalesArgs{}, nil }, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return PollPaymentsArgs{}, nil }, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepRefundsArgs{}, nil }, nil),
 	}
 }

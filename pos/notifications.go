@@ -10,7 +10,6 @@ import (
 
 	"shelin/internal/apperr"
 	"shelin/internal/db"
-	"shelin/inventory"
 	"shelin/orders"
 	"shelin/orders/payment"
 )
@@ -59,125 +58,102 @@ func (s *Service) HandleNotification(ctx context.Context, providerName string, h
 	return st, ct, b, nil
 }
 
-// ApplyNotification applies a verified notification in its own transaction.
+// ApplyNotification applies a verified notification in its own transaction,
+// through the one confirmation path. Rows are locked in the one order every
+// writer uses — order, then payment — before the notification is recorded
+// (its foreign key would otherwise take a share lock on the payment first, and
+// several notifications for one payment would deadlock each other).
 func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification) (NotificationOutcome, error) {
+	var p0 *orders.Payment
+	var err error
+	if n.PaymentID != "" {
+		p0, err = orders.PaymentByID(ctx, s.DB, n.PaymentID)
+	} else {
+		p0, err = orders.PaymentByMerchantRef(ctx, s.DB, n.MerchantRef)
+	}
+	if err != nil {
+		return NotificationOutcome{}, err
+	}
+	if p0.Provider != n.Provider {
+		return NotificationOutcome{}, apperr.NotFoundf("payment not found")
+	}
 	var out NotificationOutcome
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		out = NotificationOutcome{}
-		var p *orders.Payment
-		var err error
-		if n.PaymentID != "" {
-			p, err = orders.PaymentByID(ctx, tx, n.PaymentID)
-		} else {
-			p, err = orders.PaymentByMerchantRef(ctx, tx, n.MerchantRef)
-		}
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		out = NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}
+		o, p, err := lockSale(ctx, tx, p0.CommunityID, p0.OrderID)
 		if err != nil {
 			return err
 		}
-		if p.Provider != n.Provider {
-			return apperr.NotFoundf("payment not found")
-		}
-		out.OrderID = p.OrderID
 		first, err := orders.RecordNotification(ctx, tx, n, p.ID, orders.NoteNoEffect)
-		if err != nil {
+		if err != nil || !first {
 			return err
 		}
-		if !first {
-			out.Outcome = orders.NoteNoEffect
-			return nil
-		}
-		out.Outcome = orders.NoteNoEffect
-		if n.Type != payment.PaymentSucceeded {
-			return nil
-		}
-		if !n.Amount.Equal(p.Amount) {
-			out.Outcome = orders.NoteAmountMismatch
-			if err := orders.Flag(ctx, tx, p.ID, fmt.Sprintf("%s notified %s for a payment of %s (notification %s)",
-				n.Provider, n.Amount, p.Amount, n.ID)); err != nil {
+		switch n.Type {
+		case payment.PaymentSucceeded:
+			res, err := s.settle(ctx, tx, o, p, Evidence{Source: EvNotification, Amount: n.Amount, TxnID: n.TxnID})
+			if err != nil {
 				return err
 			}
-			return orders.SetNotificationOutcome(ctx, tx, n.Provider, n.ID, orders.NoteAmountMismatch)
+			switch {
+			case res.Kind == Completed:
+				out.Outcome = orders.NoteApplied
+			case res.Kind == HeldInSuspense && res.Reason == orders.HoldAmountMismatch:
+				out.Outcome = orders.NoteAmountMismatch
+			case res.Kind == HeldInSuspense:
+				out.Outcome = orders.NoteApplied
+				slog.WarnContext(ctx, "payment arrived for a sale that can no longer take it: held in suspense",
+					"order", o.Number, "status", o.Status, "reason", res.Reason)
+			}
+		case payment.RefundSucceeded, payment.RefundFailed:
+			status := orders.PaymentSucceeded
+			if n.Type == payment.RefundFailed {
+				status = orders.PaymentFailed
+			}
+			changed, err := s.finishRefund(ctx, tx, o, n.RefundID, status, n.TxnID, "notified "+n.Type)
+			if err != nil {
+				return err
+			}
+			if changed {
+				out.Outcome = orders.NoteApplied
+			}
 		}
-		o, err := orders.Lock(ctx, tx, p.CommunityID, p.OrderID)
-		if err != nil {
-			return err
-		}
-		if p, err = orders.LockPayment(ctx, tx, p.ID); err != nil {
-			return err
-		}
-		switch o.Status {
-		case orders.Paid:
-			return nil
-		case orders.Expired, orders.Cancelled:
-			slog.WarnContext(ctx, "payment arrived for a closed sale", "order", o.Number, "status", o.Status)
-			return orders.Flag(ctx, tx, p.ID, fmt.Sprintf("paid after the sale was %s: refund the customer (%s %s)", o.Status, n.Provider, n.TxnID))
-		}
-		changed, err := s.confirmOrFlag(ctx, tx, o, p, n.TxnID, n.Provider)
-		if err != nil {
-			return err
-		}
-		if changed {
-			out.Outcome = orders.NoteApplied
-			return orders.SetNotificationOutcome(ctx, tx, n.Provider, n.ID, orders.NoteApplied)
-		}
-		return nil
+		return orders.SetNotificationOutcome(ctx, tx, n.Provider, n.ID, out.Outcome)
 	})
 	return out, err
 }
 
-// confirmOrFlag confirms a payment; when the sale can no longer be
-// completed (its stock was released after a long delay) the sale is closed as
-// expired and the payment flagged for the treasurer to refund, so that the
-// provider stops retrying. (A reservation released between the check and the
-// commit fails the transaction; the retry then takes this path.)
-func (s *Service) confirmOrFlag(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *orders.Payment, txnID, provider string) (bool, error) {
-	row, err := s.saleRow(ctx, tx, o.ID)
-	if err != nil {
-		return false, err
-	}
-	res, err := s.Inventory.GetReservation(ctx, tx, o.CommunityID, row.ReservationID)
-	if err != nil {
-		return false, err
-	}
-	if res.State == inventory.ResReleased || res.State == inventory.ResExpired {
-		slog.WarnContext(ctx, "payment arrived after the stock was released", "order", o.Number)
-		if _, err := orders.Close(ctx, tx, o.ID, orders.Expired); err != nil {
-			return false, err
-		}
-		if err := notify(ctx, tx, o.CommunityID, o.ID, orders.Expired); err != nil {
-			return false, err
-		}
-		return false, orders.Flag(ctx, tx, p.ID, fmt.Sprintf("paid after the sale's stock was released: refund the customer (%s %s)", provider, txnID))
-	}
-	return s.confirm(ctx, tx, o, p, txnID, "")
-}
-
-// PollPayment asks the provider about an awaiting sale and confirms it when
-// the provider says it is paid (for providers whose callbacks may be lost).
+// PollPayment asks the provider about a sale awaiting payment (outside any
+// transaction) and, when the provider says it is paid, settles it.
 func (s *Service) PollPayment(ctx context.Context, communityID, orderID string) (*Sale, error) {
-	var sale *Sale
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		o, err := orders.Lock(ctx, tx, communityID, orderID)
+	o, err := orders.Get(ctx, s.DB, communityID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status == orders.AwaitingPayment {
+		p, err := orders.PaymentOf(ctx, s.DB, o.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if o.Status == orders.AwaitingPayment {
-			p, err := orders.LockPayment(ctx, tx, mustPayment(ctx, tx, o.ID))
-			if err != nil {
-				return err
-			}
-			prov, err := s.Providers.Get(p.Provider)
-			if err != nil {
-				return err
-			}
-			if q, err := prov.Query(ctx, tx, p.MerchantRef); err == nil && q.Status == payment.StatusSucceeded && q.Amount.Equal(p.Amount) {
-				if _, err := s.confirm(ctx, tx, o, p, q.TxnID, ""); err != nil {
+		prov, err := s.provider(p)
+		if err != nil {
+			return nil, err
+		}
+		q, err := prov.Query(ctx, p.MerchantRef)
+		if err != nil {
+			return nil, fmt.Errorf("pos: query %s at %s: %w", p.MerchantRef, p.Provider, err)
+		}
+		if q.Status == payment.StatusSucceeded {
+			if err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+				o, p, err := lockSale(ctx, tx, communityID, orderID)
+				if err != nil {
 					return err
 				}
+				_, err = s.settle(ctx, tx, o, p, Evidence{Source: EvPoll, Amount: q.Amount, TxnID: q.TxnID})
+				return err
+			}); err != nil {
+				return nil, err
 			}
 		}
-		sale, err = s.GetSale(ctx, tx, communityID, orderID)
-		return err
-	})
-	return sale, err
+	}
+	return s.GetSale(ctx, s.DB, communityID, orderID)
 }

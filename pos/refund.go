@@ -2,11 +2,17 @@ package pos
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"sort"
 
 	"github.com/jmoiron/sqlx"
 
 	"shelin/fund"
 	"shelin/internal/apperr"
+	"shelin/internal/db"
+	"shelin/internal/jobs"
+	"shelin/internal/money"
 	"shelin/inventory"
 	"shelin/orders"
 	"shelin/orders/payment"
@@ -24,11 +30,22 @@ type RefundInput struct {
 	ByManager bool
 }
 
-// Refund gives back lines of a paid sale in the caller's transaction: the
-// refund recorded, the money returned (cash from the stall's open drawer,
-// QR through its provider), the goods restocked when asked, and the fund
-// postings reversed in proportion, with both people recorded. Use an
-// Idempotency-Key around it: a second call is a second refund.
+// refundsAtOnce reports whether a provider's refunds are handed over on the
+// spot (cash from the drawer, a static 收款码 paid back by hand) rather than
+// through the provider's servers.
+func refundsAtOnce(provider string) bool {
+	return provider == payment.Cash || provider == payment.Static
+}
+
+// Refund gives back lines of a paid sale in the caller's transaction (step A
+// of the outbox): the refund is recorded with each line's parts (see
+// orders.CreateRefund), the goods restocked when asked, and the ledger
+// reversal posted exactly per line. Cash comes out of the stall's open drawer
+// at once. A provider refund is owed to the customer (customer refunds
+// payable) and a durable job calls the provider outside any transaction,
+// idempotently on the refund id (out_refund_no); its answer is booked by
+// finishRefund. Use an Idempotency-Key around it: a second call is a second
+// refund.
 func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID string, in RefundInput) (*orders.Refund, error) {
 	if in.ApproverID == "" && !in.ByManager {
 		return nil, apperr.Field("approver", "a second person's PIN is needed to refund")
@@ -47,27 +64,37 @@ func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID 
 		return nil, err
 	}
 	var shiftID *string
-	if p.Method == "cash" {
-		var id string
-		if err := tx.GetContext(ctx, &id, `SELECT id FROM pos_shifts WHERE community_id=$1 AND location_id=$2 AND closed_at IS NULL FOR SHARE`,
-			communityID, row.LocationID); err != nil {
+	credit := fund.RefundsPayable()
+	switch {
+	case p.Method == "cash":
+		sh, err := s.CurrentShift(ctx, tx, communityID, row.LocationID)
+		if err != nil {
 			return nil, apperr.Conflictf("open a shift at the stall to pay cash back from its drawer")
 		}
-		shiftID = &id
+		d, err := DrawerOf(ctx, tx, sh)
+		if err != nil {
+			return nil, err
+		}
+		if d.Expected.LessThan(r.Amount) {
+			return nil, apperr.Conflictf("the drawer should hold %s, not enough to pay back %s in cash", d.Expected.Yuan(), r.Amount.Yuan())
+		}
+		shiftID = &sh.ID
+		credit = fund.CashDrawer(row.LocationID)
+	case p.Provider == payment.Static:
+		credit = fund.ProviderClearing(payment.Static)
 	}
-	prov, err := s.Providers.Get(p.Provider)
-	if err != nil {
+	if refundsAtOnce(p.Provider) {
+		ref := "drawer"
+		if p.Provider == payment.Static {
+			ref = "manual"
+		}
+		if _, err := orders.FinishRefund(ctx, tx, r.ID, orders.PaymentSucceeded, ref, ""); err != nil {
+			return nil, err
+		}
+		r.Status, r.ProviderRef = orders.PaymentSucceeded, ref
+	} else if _, err := jobs.Insert(ctx, tx, SubmitRefundArgs{CommunityID: communityID, RefundID: r.ID}, &jobs.InsertOpts{MaxAttempts: 25}); err != nil {
 		return nil, err
 	}
-	res, err := prov.Refund(ctx, tx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
-		Amount: r.Amount, Total: p.Amount, Reason: r.Reason})
-	if err != nil {
-		return nil, err
-	}
-	if err := orders.FinishRefund(ctx, tx, r.ID, res.Status, res.ProviderRef); err != nil {
-		return nil, err
-	}
-	r.Status, r.ProviderRef = res.Status, res.ProviderRef
 	if _, err := tx.ExecContext(ctx, `INSERT INTO pos_refunds (refund_id, shift_id, cash) VALUES ($1,$2,$3)`, r.ID, shiftID, p.Method == "cash"); err != nil {
 		return nil, err
 	}
@@ -81,7 +108,7 @@ func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID 
 		}
 	}
 	if _, err := s.Fund.ReverseProceeds(ctx, tx, fund.Reversal{CommunityID: communityID, SourceKind: fund.SourceSale, SourceID: o.ID,
-		ReversalID: r.ID, Gross: r.Amount}); err != nil {
+		ReversalID: r.ID, Gross: r.Amount, CreditAccount: credit, Parts: reversalParts(r), At: s.now()}); err != nil {
 		return nil, err
 	}
 	if in.UserID != "" && in.ApproverID != "" {
@@ -93,4 +120,114 @@ func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID 
 		return nil, err
 	}
 	return r, nil
+}
+
+// reversalParts sums a refund's lines into what each credit of the sale's
+// entry gives back.
+func reversalParts(r *orders.Refund) *fund.ReversalParts {
+	parts := &fund.ReversalParts{}
+	makers := map[string]money.Amount{}
+	for _, l := range r.Lines {
+		parts.SupplierCost = parts.SupplierCost.Add(l.Cost)
+		parts.ProviderFee = parts.ProviderFee.Add(l.Fee)
+		parts.Fund = parts.Fund.Add(l.Fund)
+		parts.WriteOff = parts.WriteOff.Add(l.WriteOff)
+		if l.Maker.IsPositive() {
+			makers[l.MakerName] = makers[l.MakerName].Add(l.Maker)
+		}
+	}
+	names := make([]string, 0, len(makers))
+	for n := range makers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		parts.Makers = append(parts.Makers, fund.MakerPart{Name: n, Amount: makers[n]})
+	}
+	return parts
+}
+
+// SubmitRefund is step B and C of a provider refund's outbox: it asks the
+// provider to refund (outside any transaction, idempotently on the refund id)
+// and books the answer. A refund no longer pending is left alone. A
+// transient failure is returned so the job retries; a refusal marks the
+// refund failed (its money stays owed to the customer, in suspense, for the
+// treasurer).
+func (s *Service) SubmitRefund(ctx context.Context, communityID, refundID string) error {
+	r, err := orders.GetRefund(ctx, s.DB, communityID, refundID)
+	if err != nil {
+		return err
+	}
+	if r.Status != orders.PaymentPending {
+		return nil
+	}
+	p, err := orders.GetPayment(ctx, s.DB, communityID, r.PaymentID)
+	if err != nil {
+		return err
+	}
+	prov, err := s.provider(p)
+	if err != nil {
+		return err
+	}
+	res, callErr := prov.Refund(ctx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
+		Amount: r.Amount, Total: p.Amount, Reason: r.Reason})
+	status, ref, msg := res.Status, res.ProviderRef, ""
+	switch {
+	case callErr == nil:
+	case apperr.Is(callErr, apperr.Conflict) || apperr.Is(callErr, apperr.Invalid):
+		status, msg = orders.PaymentFailed, callErr.Error()
+	default:
+		return fmt.Errorf("pos: refund %s at %s: %w", r.ID, p.Provider, callErr)
+	}
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		o, err := orders.Lock(ctx, tx, communityID, r.OrderID)
+		if err != nil {
+			return err
+		}
+		_, err = s.finishRefund(ctx, tx, o, r.ID, status, ref, msg)
+		return err
+	})
+}
+
+// finishRefund books a provider's answer to a pending refund, in the
+// caller's transaction with the order locked: succeeded moves the money owed
+// (customer refunds payable) out of the provider's clearing account; failed
+// leaves it owed and flags the payment for the treasurer; pending records the
+// attempt. It reports whether the refund changed.
+func (s *Service) finishRefund(ctx context.Context, tx *sqlx.Tx, o *orders.Order, refundID, status, providerRef, msg string) (bool, error) {
+	r, err := orders.LockRefund(ctx, tx, o.CommunityID, refundID)
+	if err != nil {
+		return false, err
+	}
+	if r.OrderID != o.ID {
+		return false, apperr.NotFoundf("refund not found")
+	}
+	if r.Status != orders.PaymentPending {
+		return false, nil
+	}
+	if status == "" {
+		status = orders.PaymentPending
+	}
+	changed, err := orders.FinishRefund(ctx, tx, r.ID, status, providerRef, msg)
+	if err != nil || !changed || status == orders.PaymentPending {
+		return false, err
+	}
+	p, err := orders.GetPayment(ctx, tx, o.CommunityID, r.PaymentID)
+	if err != nil {
+		return false, err
+	}
+	switch status {
+	case orders.PaymentSucceeded:
+		if _, err := s.Fund.PostTransfer(ctx, tx, fund.Transfer{CommunityID: o.CommunityID, SourceKind: "refund_paid", SourceID: r.ID,
+			SourceRef: o.Number + "/R", Debit: fund.RefundsPayable(), Credit: fund.ProviderClearing(p.Provider), Amount: r.Amount,
+			Memo: "refund paid by " + p.Provider, At: s.now()}); err != nil {
+			return false, err
+		}
+	case orders.PaymentFailed:
+		slog.WarnContext(ctx, "provider refused a refund; the money stays owed to the customer", "order", o.Number, "refund", r.ID, "err", msg)
+		if err := orders.Flag(ctx, tx, p.ID, "refund "+r.ID+" failed at "+p.Provider+": "+msg); err != nil {
+			return false, err
+		}
+	}
+	return true, notify(ctx, tx, o.CommunityID, o.ID, o.Status)
 }

@@ -31,7 +31,7 @@ const (
 )
 
 func (s *Server) initPOS() {
-	sandbox := &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), Enqueue: pos.EnqueueSandboxDelivery}
+	sandbox := &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), DB: s.db, Enqueue: pos.EnqueueSandboxDelivery}
 	svc := &pos.Service{DB: s.db, Inventory: inventory.New(s.db), Fund: fund.New(s.db), Identity: s.ids, BaseURL: s.cfg.BaseURL,
 		Providers: payment.NewRegistry(payment.CashProvider{}, payment.StaticProvider{}, sandbox)}
 	s.pos = &posArea{svc: svc, sandbox: sandbox}
@@ -85,6 +85,15 @@ type saleJSON struct {
 	LocationID    string             `json:"location_id"`
 	CreatedAt     time.Time          `json:"created_at"`
 	PaidAt        *time.Time         `json:"paid_at,omitempty"`
+	// Held: the money arrived but could not complete the sale; it is held in
+	// suspense for the treasurer (confirm-static after expiry).
+	Held *heldJSON `json:"held,omitempty"`
+}
+
+type heldJSON struct {
+	ID     string       `json:"id"`
+	Reason string       `json:"reason"`
+	Amount money.Amount `json:"amount"`
 }
 
 func (s *Server) saleView(sale *pos.Sale) saleJSON {

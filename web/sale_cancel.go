@@ -2,20 +2,14 @@ package web
 
 import (
 	"github.com/gofiber/fiber/v2"
-	"github.com/jmoiron/sqlx"
-
-	"shelin/internal/db"
-	"shelin/pos"
 )
 
-// cancelSale is POST {c}/sales/{id}/cancel (awaiting payment only).
+// cancelSale is POST {c}/sales/{id}/cancel (awaiting payment only). When the
+// provider says the customer has just paid, the sale is confirmed instead
+// (committed) and the answer is 409 saying so.
 func (s *Server) cancelSale(c *fiber.Ctx) error {
 	cid, id, user := community(c).ID, c.Params("id"), currentUser(c)
-	var sale *pos.Sale
-	err := db.InTx(c.UserContext(), s.db, func(tx *sqlx.Tx) (err error) {
-		sale, err = s.pos.svc.Cancel(c.UserContext(), tx, cid, id, user.ID)
-		return
-	})
+	sale, err := s.pos.svc.Cancel(c.UserContext(), cid, id, user.ID)
 	if err != nil {
 		return err
 	}

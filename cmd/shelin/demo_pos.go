@@ -29,7 +29,7 @@ func seedPOS(e *demoEnv) error {
 		secret = "demo-seed-secret"
 	}
 	var captured [][]byte
-	sandbox := &payment.SandboxProvider{BaseURL: e.cfg.BaseURL, Secret: []byte(secret),
+	sandbox := &payment.SandboxProvider{BaseURL: e.cfg.BaseURL, Secret: []byte(secret), DB: e.db,
 		Enqueue: func(_ context.Context, _ *sqlx.Tx, body []byte) error { captured = append(captured, body); return nil }}
 	svc := &pos.Service{DB: e.db, Inventory: inventory.New(e.db), Fund: fund.New(e.db), Identity: e.ids, BaseURL: e.cfg.BaseURL,
 		Providers: payment.NewRegistry(payment.CashProvider{}, payment.StaticProvider{}, sandbox)}

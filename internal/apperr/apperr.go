@@ -80,3 +80,11 @@ func CodeOf(err error) Code {
 
 // Is reports whether err carries the given code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
+
+// FieldOf returns the field an error names, or "".
+func FieldOf(err error) string {
+	if e, ok := As(err); ok {
+		return e.Field
+	}
+	return ""
+}

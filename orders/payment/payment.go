@@ -5,9 +5,12 @@
 // A provider creates a payment the customer can settle (a QR payload), can be
 // queried and closed, refunds, and turns a callback from its servers into a
 // verified Notification plus the acknowledgement that provider expects.
-// Providers that keep local state (sandbox, static) write it in the caller's
-// transaction; providers that call a remote API ignore the transaction and
-// are called where a failure rolls the caller's step back.
+// Create runs in the checkout's transaction (local providers write their
+// state there). Query, Close and Refund are side effects at the provider and
+// are never called inside a database transaction: the caller records its
+// intent with a stable id first (merchant_ref = out_trade_no, the refund id =
+// out_refund_no), calls the provider idempotently on that id, then books the
+// answer in a second transaction (an outbox; see pos).
 package payment
 
 import (
@@ -44,6 +47,7 @@ const (
 	PaymentSucceeded = "payment.succeeded"
 	PaymentFailed    = "payment.failed"
 	RefundSucceeded  = "refund.succeeded"
+	RefundFailed     = "refund.failed"
 )
 
 // CreateRequest asks a provider for a payment the customer can settle.
@@ -76,7 +80,7 @@ type QueryResult struct {
 type RefundRequest struct {
 	PaymentID   string
 	MerchantRef string
-	RefundID    string
+	RefundID    string // out_refund_no: stable, so a retry cannot refund twice
 	Amount      money.Amount
 	Total       money.Amount
 	Reason      string
@@ -84,7 +88,7 @@ type RefundRequest struct {
 
 // RefundResult says whether the money is on its way back.
 type RefundResult struct {
-	Status      string // StatusSucceeded or StatusPending
+	Status      string // StatusSucceeded, StatusPending or StatusFailed
 	ProviderRef string
 }
 
@@ -95,6 +99,7 @@ type Notification struct {
 	Type        string // PaymentSucceeded, PaymentFailed, RefundSucceeded
 	PaymentID   string // Shelin's payment id, when the provider echoes it
 	MerchantRef string // out_trade_no, when the provider reports that instead
+	RefundID    string // refund notifications: Shelin's refund id (out_refund_no)
 	Amount      money.Amount
 	TxnID       string
 	Created     time.Time
@@ -106,11 +111,15 @@ type Provider interface {
 	// Method is "cash" or "qr".
 	Method() string
 	Create(ctx context.Context, tx *sqlx.Tx, req CreateRequest) (Created, error)
-	Query(ctx context.Context, q sqlx.QueryerContext, merchantRef string) (QueryResult, error)
-	// Close stops a pending payment from being paid. Closing a payment the
-	// customer already paid is a conflict; the caller then confirms it instead.
-	Close(ctx context.Context, tx *sqlx.Tx, merchantRef string) error
-	Refund(ctx context.Context, tx *sqlx.Tx, req RefundRequest) (RefundResult, error)
+	// Query asks the provider about a payment (outside any transaction).
+	Query(ctx context.Context, merchantRef string) (QueryResult, error)
+	// Close stops a pending payment from being paid (outside any
+	// transaction). Closing a payment the customer already paid is a
+	// conflict; the caller then queries it and confirms it instead.
+	Close(ctx context.Context, merchantRef string) error
+	// Refund returns money (outside any transaction), idempotently on
+	// req.RefundID: asking again for the same refund id refunds once.
+	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
 	// ParseNotification verifies a callback (signature, freshness) and
 	// decodes it. A callback that fails verification is an invalid error and
 	// must change nothing.
@@ -173,10 +182,10 @@ func (CashProvider) Method() string { return "cash" }
 func (CashProvider) Create(context.Context, *sqlx.Tx, CreateRequest) (Created, error) {
 	return Created{}, nil
 }
-func (CashProvider) Query(context.Context, sqlx.QueryerContext, string) (QueryResult, error) {
+func (CashProvider) Query(context.Context, string) (QueryResult, error) {
 	return QueryResult{}, apperr.New(apperr.Invalid, "cash payments cannot be queried")
 }
-func (CashProvider) Close(context.Context, *sqlx.Tx, string) error { return nil }
-func (CashProvider) Refund(_ context.Context, _ *sqlx.Tx, r RefundRequest) (RefundResult, error) {
+func (CashProvider) Close(context.Context, string) error { return nil }
+func (CashProvider) Refund(_ context.Context, r RefundRequest) (RefundResult, error) {
 	return RefundResult{Status: StatusSucceeded, ProviderRef: "drawer"}, nil
 }

@@ -44,6 +44,10 @@ type SandboxProvider struct {
 	// WebhookURL is where notifications go (default BaseURL + WebhookPath).
 	WebhookURL string
 	Secret     []byte
+	// DB holds the wallet's own books (sandbox_payments, sandbox_refunds);
+	// Query, Close and Refund use it in transactions of their own, as a real
+	// provider's servers would.
+	DB *sqlx.DB
 	// Enqueue inserts a durable delivery job for body in tx (see DeliverArgs).
 	Enqueue func(ctx context.Context, tx *sqlx.Tx, body []byte) error
 	Client  *http.Client
@@ -152,9 +156,9 @@ func (s *SandboxProvider) Pay(ctx context.Context, d *sqlx.DB, token string) (*S
 }
 
 // Query reads the wallet's books.
-func (s *SandboxProvider) Query(ctx context.Context, q sqlx.QueryerContext, merchantRef string) (QueryResult, error) {
+func (s *SandboxProvider) Query(ctx context.Context, merchantRef string) (QueryResult, error) {
 	var p SandboxPayment
-	err := sqlx.GetContext(ctx, q, &p, `SELECT `+sandboxCols+` FROM sandbox_payments WHERE merchant_ref=$1`, merchantRef)
+	err := sqlx.GetContext(ctx, s.DB, &p, `SELECT `+sandboxCols+` FROM sandbox_payments WHERE merchant_ref=$1`, merchantRef)
 	if errors.Is(err, sql.ErrNoRows) {
 		return QueryResult{}, apperr.NotFoundf("the sandbox knows no payment %s", merchantRef)
 	}
@@ -174,33 +178,51 @@ func (s *SandboxProvider) Query(ctx context.Context, q sqlx.QueryerContext, merc
 }
 
 // Close stops an open wallet payment; a paid one is a conflict.
-func (s *SandboxProvider) Close(ctx context.Context, tx *sqlx.Tx, merchantRef string) error {
-	var status string
-	err := tx.GetContext(ctx, &status, `SELECT status FROM sandbox_payments WHERE merchant_ref=$1 FOR UPDATE`, merchantRef)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+func (s *SandboxProvider) Close(ctx context.Context, merchantRef string) error {
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var status string
+		err := tx.GetContext(ctx, &status, `SELECT status FROM sandbox_payments WHERE merchant_ref=$1 FOR UPDATE`, merchantRef)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if status == "paid" {
+			return apperr.Conflictf("the customer has already paid %s", merchantRef)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sandbox_payments SET status='closed' WHERE merchant_ref=$1 AND status='open'`, merchantRef)
 		return err
-	}
-	if status == "paid" {
-		return apperr.Conflictf("the customer has already paid %s", merchantRef)
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE sandbox_payments SET status='closed' WHERE merchant_ref=$1 AND status='open'`, merchantRef)
-	return err
+	})
 }
 
-// Refund gives money back at once (the sandbox never fails a refund it can honour).
-func (s *SandboxProvider) Refund(ctx context.Context, tx *sqlx.Tx, r RefundRequest) (RefundResult, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE sandbox_payments SET refunded = refunded + $2
-		WHERE merchant_ref=$1 AND status='paid' AND refunded + $2 <= amount`, r.MerchantRef, r.Amount)
+// Refund gives money back at once (the sandbox never fails a refund it can
+// honour), once per refund id: asking again answers the first result.
+func (s *SandboxProvider) Refund(ctx context.Context, r RefundRequest) (RefundResult, error) {
+	out := RefundResult{Status: StatusSucceeded, ProviderRef: "sbr_" + r.RefundID}
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sandbox_refunds (refund_id, merchant_ref, amount) VALUES ($1,$2,$3)
+			ON CONFLICT (refund_id) DO NOTHING`, r.RefundID, r.MerchantRef, r.Amount)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // refunded before: same answer, no second refund
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE sandbox_payments SET refunded = refunded + $2
+			WHERE merchant_ref=$1 AND status='paid' AND refunded + $2 <= amount`, r.MerchantRef, r.Amount)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.Conflictf("the sandbox cannot refund %s of %s", r.Amount, r.MerchantRef)
+		}
+		return nil
+	})
 	if err != nil {
 		return RefundResult{}, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return RefundResult{}, apperr.Conflictf("the sandbox cannot refund %s of %s", r.Amount, r.MerchantRef)
-	}
-	return RefundResult{Status: StatusSucceeded, ProviderRef: "sbr_" + r.RefundID}, nil
+	return out, nil
 }
 
 type notificationJSON struct {
@@ -211,6 +233,7 @@ type notificationJSON struct {
 		PaymentID     string       `json:"payment_id"`
 		Amount        money.Amount `json:"amount"`
 		ProviderTxnID string       `json:"provider_txn_id"`
+		RefundID      string       `json:"refund_id,omitempty"` // refund notifications: out_refund_no
 	} `json:"data"`
 }
 
@@ -311,13 +334,17 @@ func (s *SandboxProvider) ParseNotification(h http.Header, body []byte, now time
 		return Notification{}, apperr.New(apperr.Invalid, "notification needs an id and data.payment_id")
 	}
 	switch n.Type {
-	case PaymentSucceeded, PaymentFailed, RefundSucceeded:
+	case PaymentSucceeded, PaymentFailed:
+	case RefundSucceeded, RefundFailed:
+		if n.Data.RefundID == "" {
+			return Notification{}, apperr.New(apperr.Invalid, "a refund notification needs data.refund_id")
+		}
 	default:
 		return Notification{}, apperr.New(apperr.Invalid, "unknown notification type %q", n.Type)
 	}
 	created := n.Created.Time
 	return Notification{Provider: Sandbox, ID: n.ID, Type: n.Type, PaymentID: n.Data.PaymentID,
-		Amount: n.Data.Amount, TxnID: n.Data.ProviderTxnID, Created: created}, nil
+		Amount: n.Data.Amount, TxnID: n.Data.ProviderTxnID, RefundID: n.Data.RefundID, Created: created}, nil
 }
 
 // Ack answers the sandbox with a small JSON body.

@@ -33,15 +33,16 @@ func (StaticProvider) Create(ctx context.Context, tx *sqlx.Tx, req CreateRequest
 	return Created{}, nil
 }
 
-func (StaticProvider) Query(context.Context, sqlx.QueryerContext, string) (QueryResult, error) {
+// Query: nobody can ask a fixed 收款码 whether it was paid.
+func (StaticProvider) Query(context.Context, string) (QueryResult, error) {
 	return QueryResult{Status: StatusPending}, nil
 }
 
-func (StaticProvider) Close(context.Context, *sqlx.Tx, string) error { return nil }
+func (StaticProvider) Close(context.Context, string) error { return nil }
 
 // Refund of a static-QR payment is handed back by the volunteer (a transfer
 // or cash); it is recorded as done.
-func (StaticProvider) Refund(context.Context, *sqlx.Tx, RefundRequest) (RefundResult, error) {
+func (StaticProvider) Refund(context.Context, RefundRequest) (RefundResult, error) {
 	return RefundResult{Status: StatusSucceeded, ProviderRef: "manual"}, nil
 }
 
