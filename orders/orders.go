@@ -75,14 +75,14 @@ func (o *Order) Day() string { return o.BusinessDay.Format("2006-01-02") }
 
 // Line is one product of an order at the price and cost as sold.
 type Line struct {
-	ID          string       `db:"id" json:"id"`
-	LineNo      int          `db:"line_no" json:"-"`
-	ProductID   string       `db:"product_id" json:"product_id"`
-	Name        string       `db:"name" json:"name"`
-	Qty         int          `db:"qty" json:"qty"`
-	UnitPrice   money.Amount `db:"unit_price" json:"unit_price"`
-	UnitCost    money.Amount `db:"unit_cost" json:"-"`
-	Amount      money.Amount `db:"amount" json:"amount"` // unit price × qty, before the discount
+	ID        string       `db:"id" json:"id"`
+	LineNo    int          `db:"line_no" json:"-"`
+	ProductID string       `db:"product_id" json:"product_id"`
+	Name      string       `db:"name" json:"name"`
+	Qty       int          `db:"qty" json:"qty"`
+	UnitPrice money.Amount `db:"unit_price" json:"unit_price"`
+	UnitCost  money.Amount `db:"unit_cost" json:"-"`
+	Amount    money.Amount `db:"amount" json:"amount"` // unit price × qty, before the discount
 	// NetAmount is what the line brought in: Amount less its share of the
 	// sale's discount (largest remainder over the lines' amounts).
 	NetAmount  money.Amount `db:"net_amount" json:"net_amount"`

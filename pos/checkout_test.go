@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"shelin/internal/apperr"
 	"shelin/orders"
 	"shelin/pos"
@@ -212,33 +210,6 @@ func TestConcurrentConfirmationsHaveOneEffect(t *testing.T) {
 	f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID)
 	if applied > 1 {
 		t.Fatalf("%d notifications applied", applied)
-	}
-	f.verifyLedger()
-}
-
-// A payment that arrives after the sale's stock was released (the queue was
-// down for longer than the grace) cannot complete the sale: it is flagged for
-// the treasurer, the sale is expired, no money reaches the fund, and the
-// provider gets 200 so it stops retrying.
-func TestPaymentAfterTheStockWasReleasedIsFlagged(t *testing.T) {
-	f := setup(t, 5, 0)
-	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
-	body := f.payInWallet(s)
-	f.s.Inventory.Now = func() time.Time { return time.Now().Add(time.Hour) }
-	f.tx(func(tx *sqlx.Tx) error {
-		_, err := f.s.Inventory.ExpireReservation(f.ctx, tx, f.cid, s.ReservationID)
-		return err
-	})
-	f.s.Inventory.Now = time.Now
-	if st, err := f.deliver(body, time.Now(), secret); st != 200 {
-		t.Fatalf("webhook %d %v", st, err)
-	}
-	got := f.sale(s.Order.ID)
-	if got.Order.Status != orders.Expired || !got.Payment.Flagged || f.fundBalance().String() != "0.00" {
-		t.Fatalf("sale %s flagged %v fund %s", got.Order.Status, got.Payment.Flagged, f.fundBalance())
-	}
-	if l := f.level(f.pastry); l.Available != 5 {
-		t.Fatalf("stock %+v", l)
 	}
 	f.verifyLedger()
 }

@@ -198,14 +198,15 @@ func (f *fx) fundBalance() money.Amount {
 	return sum.Balance
 }
 
+// verifyLedger runs the whole-system verify (fund, stock, sales).
 func (f *fx) verifyLedger() {
 	f.t.Helper()
-	r, err := f.s.Fund.Verify(f.ctx, f.cid)
+	r, err := f.s.Verify(f.ctx, f.cid)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	if !r.OK {
-		f.t.Fatalf("ledger verify: %v", r.Problems)
+		f.t.Fatalf("verify: %v", r.Problems)
 	}
 }
 
