@@ -95,7 +95,7 @@ func ensureAccounts(ctx context.Context, tx *sqlx.Tx, communityID string, refs [
 
 // entry is a ledger entry to write.
 type entry struct {
-	simulated    bool // set by writeEntryWith from its postings
+	simulated    bool   // set by writeEntryWith from its postings
 	id           string // optional: preset id
 	communityID  string
 	kind         string

@@ -2,6 +2,7 @@ package fund_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,13 @@ func TestProjectLifecycleCoFunded(t *testing.T) {
 	if !p.Leverage.Equal(decimal.NewFromInt(3)) {
 		t.Fatalf("leverage %s, want 3", p.Leverage)
 	}
+	// The bank pays: until the money reaches it, nothing can be paid out.
+	_, err = disburse(t, ctx, d, l, cid, p.ID, m("1499.99"))
+	if !fund.IsOverdraw(err) || !apperr.Is(err, apperr.Conflict) || !strings.Contains(err.Error(), "the bank account holds ¥0.00; it cannot pay ¥1499.99") {
+		t.Fatalf("disbursement from an empty bank: %v", err)
+	}
+	bankIn(t, ctx, d, l, cid, fund.Contributions("cash"), "1000.00") // the 邻长 deposits the residents' cash
+	bankIn(t, ctx, d, l, cid, fund.ProviderClearing("sandbox"), "600.00")
 	if p, err = disburse(t, ctx, d, l, cid, p.ID, m("1499.99")); err != nil {
 		t.Fatal(err)
 	}
