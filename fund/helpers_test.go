@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -111,3 +112,5 @@ func mustVerify(t testing.TB, ctx context.Context, l *fund.Ledger, cid string) f
 	}
 	return v
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -54,9 +54,13 @@ func TestPostProceedsReplayChangesNothing(t *testing.T) {
 	}
 	// Other amounts for the same source: an idempotency conflict, nothing written.
 	for name, p := range map[string]fund.Proceeds{
-		"gross":   sale(cid, "order-7", "99.00", "10.00"),
-		"cost":    sale(cid, "order-7", "50.00", "1.00"),
-		"account": func() fund.Proceeds { p := sale(cid, "order-7", "50.00", "10.00"); p.DebitAccount = fund.Bank(); return p }(),
+		"gross": sale(cid, "order-7", "99.00", "10.00"),
+		"cost":  sale(cid, "order-7", "50.00", "1.00"),
+		"account": func() fund.Proceeds {
+			p := sale(cid, "order-7", "50.00", "10.00")
+			p.DebitAccount = fund.Bank()
+			return p
+		}(),
 	} {
 		err := db.InTx(ctx, d, func(tx *sqlx.Tx) error { _, err := l.PostProceeds(ctx, tx, p); return err })
 		if !apperr.Is(err, apperr.IdempotencyConflict) {

@@ -146,13 +146,19 @@ func TestApproveConflictsWhenFundCannotCover(t *testing.T) {
 			t.Fatalf("%s %s: err %v", c.purpose, c.share, err)
 		}
 		if !c.ok {
-			got, _ := l.GetProject(ctx, d, cid, p.ID)
+			got, err := l.GetProject(ctx, d, cid, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Status != fund.StatusProposed || !got.FundCommitted.IsZero() {
 				t.Fatalf("a refused approval changed the project: %+v", got)
 			}
 		}
 	}
-	s, _ := l.FundSummary(ctx, d, cid)
+	s, err := l.FundSummary(ctx, d, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !s.Available.IsZero() || s.Committed.String() != "100.00" {
 		t.Fatalf("summary %+v", s)
 	}
@@ -226,11 +232,17 @@ func TestBadProjectInputWritesNothing(t *testing.T) {
 	if after := mustVerify(t, ctx, l, cid).Entries; after != before {
 		t.Fatalf("bad input wrote entries: %d → %d", before, after)
 	}
-	got, _ := l.GetProject(ctx, d, cid, p.ID)
+	got, err := l.GetProject(ctx, d, cid, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !got.Disbursed.IsZero() || !got.Crowdfunded.IsZero() {
 		t.Fatalf("bad input changed the project: %+v", got)
 	}
-	r, _ := l.CurrentRules(ctx, d, cid)
+	r, err := l.CurrentRules(ctx, d, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.Version != 0 {
 		t.Fatalf("bad rules stored: %+v", r)
 	}
@@ -258,8 +270,12 @@ func TestDatabaseRefusesUnbalancedEntryAndBadRules(t *testing.T) {
 	// refused too, and so is a posting to another community's account.
 	post(t, ctx, d, l, sale(cid, "s1", "10.00", "4.00"))
 	var entry, acct, foreign string
-	d.Get(&entry, `SELECT id FROM ledger_entries WHERE community_id = $1`, cid)
-	d.Get(&acct, `SELECT id FROM ledger_accounts WHERE community_id = $1 AND kind = 'supplier_payable'`, cid)
+	if err := d.Get(&entry, `SELECT id FROM ledger_entries WHERE community_id = $1`, cid); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&acct, `SELECT id FROM ledger_accounts WHERE community_id = $1 AND kind = 'supplier_payable'`, cid); err != nil {
+		t.Fatal(err)
+	}
 	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		_, err := tx.Exec(`INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $2, -5)`, entry, acct)
 		return err
