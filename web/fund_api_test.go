@@ -358,7 +358,7 @@ func TestProjectContributionRefund(t *testing.T) {
 func TestPublicFundLeavesOutSimulatedMoney(t *testing.T) {
 	e := newEnv(t)
 	treasurer := e.Tokens["treasurer"]
-	e.postSale("real", "100.00", "40.00")                                        // 60 real
+	e.postSale("real", "100.00", "40.00")                                      // 60 real
 	e.postSaleVia(fund.ProviderClearing("sandbox"), "sim", "500.00", "100.00") // 400 simulated
 	st, body := e.call("GET", "/api/v1/public/"+e.Com.Slug+"/fund", "", nil)
 	if st != 200 || body["headline"].(map[string]any)["fund_injected"] != "60.00" || body["fund"].(map[string]any)["balance"] != "60.00" {
