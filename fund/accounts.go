@@ -95,6 +95,7 @@ func ensureAccounts(ctx context.Context, tx *sqlx.Tx, communityID string, refs [
 
 // entry is a ledger entry to write.
 type entry struct {
+	simulated    bool   // set by writeEntryWith from its postings
 	id           string // optional: preset id
 	communityID  string
 	kind         string
@@ -132,36 +133,148 @@ func writeEntryWith(ctx context.Context, tx *sqlx.Tx, ids map[AccountRef]string,
 	if e.at.IsZero() {
 		e.at = time.Now()
 	}
+	if err := checkRealMoney(ctx, tx, ids, e.postings); err != nil {
+		return "", err
+	}
+	e.simulated = isSimulated(e.postings)
 	var id string
 	if e.id != "" {
 		err = tx.GetContext(ctx, &id, `
-			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`,
-			e.id, e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at)
+			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at, simulated)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`,
+			e.id, e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at, e.simulated)
 	} else {
 		err = tx.GetContext(ctx, &id, `
-			INSERT INTO ledger_entries (community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`,
-			e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at)
+			INSERT INTO ledger_entries (community_id, kind, source_kind, source_id, source_ref, memo, rules_version, at, simulated)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`,
+			e.communityID, e.kind, e.sourceKind, e.sourceID, e.sourceRef, e.memo, e.rulesVersion, e.at, e.simulated)
 	}
 	if err != nil {
 		return "", fmt.Errorf("fund: insert entry: %w", err)
 	}
+	if err := insertPostings(ctx, tx, id, acctIDs, amounts, e.postings); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// insertPostings writes an entry's merged postings (in account id order) and
+// turns the database's refusals into errors people can act on.
+func insertPostings(ctx context.Context, tx *sqlx.Tx, entryID string, acctIDs, amounts []string, postings []posting) error {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO ledger_postings (entry_id, account_id, amount)
 		SELECT $1, a, m::numeric FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS w(a, m, o) ORDER BY o`,
-		id, pq.Array(acctIDs), pq.Array(amounts)); err != nil {
-		if isOverdraw(err) {
-			return "", apperr.Conflictf("the fund or project does not hold enough money for this")
-		}
-		return "", fmt.Errorf("fund: insert postings: %w", err)
+		entryID, pq.Array(acctIDs), pq.Array(amounts)); err != nil {
+		return mapPostingError(err, postings)
 	}
-	return id, nil
+	return nil
+}
+
+// mapPostingError maps the balance constraints of ledger_accounts to
+// conflicts; anything else is an internal error.
+func mapPostingError(err error, postings []posting) error {
+	if isOverdraw(err) {
+		return apperr.Conflictf("the fund or project does not hold enough money for this")
+	}
+	if isRealMoneyOverdraw(err) {
+		// A concurrent payment took the money between the check and the
+		// write: name the account without figures we no longer know.
+		oe := &OverdrawError{}
+		for _, p := range postings {
+			if realMoney[p.acct.Kind] && p.amount.IsNegative() {
+				oe.Account, oe.Wants = p.acct, p.amount.Neg()
+			}
+		}
+		oe.err = apperr.Conflictf("%s does not hold enough money to pay %s", accountName(oe.Account), oe.Wants.Yuan())
+		return oe
+	}
+	return fmt.Errorf("fund: insert postings: %w", err)
 }
 
 func isOverdraw(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Constraint, "no_overdraw")
+}
+
+func isRealMoneyOverdraw(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23514" && pe.Constraint == "ledger_accounts_real_money_nonnegative"
+}
+
+// realMoney are the account kinds that hold money that exists in the world
+// and so can never be negative (a CHECK on ledger_accounts): a bank account
+// cannot pay what it does not hold, nor a cash drawer.
+var realMoney = map[string]bool{KindBank: true, KindCashDrawer: true}
+
+// OverdrawError is the conflict of a payment out of a bank account or cash
+// drawer that does not hold the money. apperr.Is(err, apperr.Conflict) holds
+// for it; IsOverdraw finds it.
+type OverdrawError struct {
+	Account AccountRef
+	Holds   money.Amount // what the account held when checked
+	Wants   money.Amount // what the payment needed
+	err     *apperr.Error
+}
+
+func (e *OverdrawError) Error() string { return e.err.Error() }
+func (e *OverdrawError) Unwrap() error { return e.err }
+
+// IsOverdraw reports whether err is a refusal to take a bank account or a
+// cash drawer below zero.
+func IsOverdraw(err error) bool {
+	var oe *OverdrawError
+	return errors.As(err, &oe)
+}
+
+// accountName is how an account is named in messages.
+func accountName(a AccountRef) string {
+	switch a.Kind {
+	case KindBank:
+		return "the bank account"
+	case KindCashDrawer:
+		return "the cash drawer of stall " + a.Key
+	}
+	return a.Kind + ":" + a.Key
+}
+
+// checkRealMoney refuses, with the figures, postings that would take a bank
+// account or cash drawer below zero. The CHECK constraint is the guarantee
+// (it also catches a concurrent payment); this gives the plain message.
+func checkRealMoney(ctx context.Context, q sqlx.QueryerContext, ids map[AccountRef]string, postings []posting) error {
+	net := map[AccountRef]money.Amount{}
+	for _, p := range postings {
+		if realMoney[p.acct.Kind] {
+			net[p.acct] = net[p.acct].Add(p.amount)
+		}
+	}
+	for ref, amt := range net {
+		if !amt.IsNegative() {
+			continue
+		}
+		var bal money.Amount
+		if err := sqlx.GetContext(ctx, q, &bal, `SELECT balance FROM ledger_accounts WHERE id = $1`, ids[ref]); err != nil {
+			return fmt.Errorf("fund: read balance: %w", err)
+		}
+		if bal.Add(amt).IsNegative() {
+			return &OverdrawError{Account: ref, Holds: bal, Wants: amt.Neg(),
+				err: apperr.Conflictf("%s holds %s; it cannot pay %s", accountName(ref), bal.Yuan(), amt.Neg().Yuan())}
+		}
+	}
+	return nil
+}
+
+// SandboxProvider is the simulated payment provider: money that arrives in or
+// leaves provider_clearing:sandbox is not real.
+const SandboxProvider = "sandbox"
+
+// isSimulated reports whether postings move simulated money.
+func isSimulated(postings []posting) bool {
+	for _, p := range postings {
+		if p.acct == ProviderClearing(SandboxProvider) && !p.amount.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCommunity returns not_found when the community does not exist.

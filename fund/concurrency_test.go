@@ -29,6 +29,7 @@ func TestConcurrentPostingsAndDisbursements(t *testing.T) {
 	if _, err := approve(t, ctx, d, l, cid, proj.ID); err != nil {
 		t.Fatal(err)
 	}
+	bankIn(t, ctx, d, l, cid, fund.ProviderClearing("sandbox"), "600.00") // the provider settles to the bank
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 400)
@@ -90,16 +91,17 @@ func TestConcurrentPostingsAndDisbursements(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	got, _ := l.GetProject(ctx, d, cid, proj.ID)
+	got, err := l.GetProject(ctx, d, cid, proj.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !got.Disbursed.Equal(paid) || paid.GreaterThan(m("500.00")) || got.Balance.IsNegative() {
 		t.Fatalf("paid %s, project %+v", paid, got)
 	}
 	if paid.Cents() != 64*777 || refused != 36 { // floor(500 / 7.77) = 64
 		t.Fatalf("paid %s with %d refused, want 64 payments", paid, refused)
 	}
-	var n int
-	d.Get(&n, `SELECT count(*) FROM fund_proceeds WHERE community_id = $1 AND source_id LIKE 'c%'`, cid)
-	if n != 100 {
+	if n := count(t, d, `SELECT count(*) FROM fund_proceeds WHERE community_id = $1 AND source_id LIKE 'c%'`, cid); n != 100 {
 		t.Fatalf("%d postings, want 100", n)
 	}
 	mustVerify(t, ctx, l, cid)

@@ -138,22 +138,32 @@ type Posted struct {
 	Earmarks     []EarmarkPart `json:"earmarks"`
 	RulesVersion int           `json:"rules_version"`
 	Deficit      money.Amount  `json:"deficit"` // refunds that took back money already committed to projects
+	// WriteOff is, for a reversal, the loss it booked to fund_deficit beyond
+	// the fund's share (goods not returned); for a source, the sum of its
+	// reversals' write-offs.
+	WriteOff money.Amount `json:"write_off"`
 	// TraceToken is the unguessable public token of the page that shows where
 	// this money went: link receipts to /t/{TraceToken}. Empty for reversals.
 	TraceToken string `json:"trace_token,omitempty"`
 }
 
-// Reversal undoes part of a posted source for a refund. Gross is the amount of
-// the original gross being refunded; every posting of the original entry is
-// reversed in proportion (cumulative rounding, so that refunding everything
-// reverses everything to the cent).
+// Reversal undoes part of a posted source for a refund.
+//
+// With Parts nil, every credit posting of the original entry gives back its
+// share of Gross in proportion to what it still holds (cumulative, so that
+// refunding everything reverses everything to the cent): group-buys use it.
+// With Parts, the caller names exactly what comes back from each credit (a
+// sale's refund: the refunded lines' cost and makers' shares only for units
+// returned to stock, their fee and fund shares, and the loss beyond the fund
+// share as a write-off).
 type Reversal struct {
 	CommunityID   string
 	SourceKind    string
 	SourceID      string
 	ReversalID    string // refund id: the same id again returns the first result and writes nothing
 	Gross         money.Amount
-	CreditAccount AccountRef // where the refund is paid from; zero value: the original debit account
+	CreditAccount AccountRef     // where the refund is paid from; zero value: the original debit account
+	Parts         *ReversalParts // nil: pro rata over every credit posting
 	At            time.Time
 	// Parts, when set, names exactly what each credit gives back (per-line
 	// refunds); nil reverses every credit in proportion.
@@ -167,4 +177,23 @@ type ReversalParts struct {
 	ProviderFee  money.Amount // fee share the provider gives back
 	Fund         money.Amount // taken from the source's fund lots
 	WriteOff     money.Amount // loss beyond the line's fund share (goods not returned): debited to fund_deficit
+}
+
+// ReversalParts names exactly what a refund takes back from each credit of
+// the original entry. Gross = SupplierCost + ΣMakers + ProviderFee + Fund +
+// WriteOff, and no part may exceed what its original posting still holds
+// after earlier reversals.
+type ReversalParts struct {
+	SupplierCost money.Amount // cost that comes back (only for units returned to stock)
+	Makers       []MakerPart  // makers' shares that come back (only for restocked units), by maker name as posted
+	ProviderFee  money.Amount // fee share the provider gives back
+	// Fund is taken from the source's fund lots, split over its earmark lots
+	// by what each still holds (largest remainder); a lot whose money is
+	// already committed to projects records the shortfall as deficit on
+	// fund_deficit.
+	Fund money.Amount
+	// WriteOff is the loss beyond the line's fund share (goods not returned,
+	// their cost still payable): debited to the fund_deficit account, visible
+	// to the treasurer and recorded on the reversal.
+	WriteOff money.Amount
 }

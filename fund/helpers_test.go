@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -18,8 +19,49 @@ func m(s string) money.Amount { return money.MustParse(s) }
 
 func randHex(n int) string {
 	b := make([]byte, n)
-	rand.Read(b)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
 	return hex.EncodeToString(b)
+}
+
+// bankIn moves money into the bank (a deposit of collected cash, a
+// provider's settlement) so that disbursements can be paid from it.
+func bankIn(t testing.TB, ctx context.Context, d *sqlx.DB, l *fund.Ledger, cid string, from fund.AccountRef, amount string) {
+	t.Helper()
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		_, err := l.PostTransfer(ctx, tx, fund.Transfer{CommunityID: cid, SourceKind: "bank_deposit", SourceID: randHex(8),
+			Debit: fund.Bank(), Credit: from, Amount: m(amount)})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("deposit %s to the bank: %v", amount, err)
+	}
+}
+
+// balances returns the community's account balances (normal direction) by
+// "kind:key".
+func balances(t testing.TB, ctx context.Context, d *sqlx.DB, l *fund.Ledger, cid string) map[string]money.Amount {
+	t.Helper()
+	accts, err := l.Accounts(ctx, d, cid)
+	if err != nil {
+		t.Fatalf("Accounts: %v", err)
+	}
+	out := map[string]money.Amount{}
+	for _, a := range accts {
+		out[a.Kind+":"+a.Key] = a.Balance
+	}
+	return out
+}
+
+// count runs a count query and fails the test on error.
+func count(t testing.TB, d *sqlx.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.Get(&n, query, args...); err != nil {
+		t.Fatalf("count: %v", err)
+	}
+	return n
 }
 
 // newCommunity creates a community of the test's own.
@@ -70,3 +112,5 @@ func mustVerify(t testing.TB, ctx context.Context, l *fund.Ledger, cid string) f
 	}
 	return v
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -20,7 +20,18 @@ import (
 	"shelin/internal/money"
 )
 
-var debitKinds = map[string]bool{KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true}
+// debitKinds are where a source's money may arrive: a drawer, provider
+// clearing, the bank, group-buy escrow, residents' collected money (a cash
+// donation handed to the 邻长) and suspense (a payment held as owed to the
+// customer that the treasurer later completes as a sale).
+var debitKinds = map[string]bool{KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true,
+	KindContributions: true, KindRefundsPayable: true}
+
+// refundKinds are where a refund may be paid from: a drawer, provider
+// clearing, the bank, group-buy escrow, or suspense (a provider refund waiting
+// for the provider's confirmation is owed to the customer).
+var refundKinds = map[string]bool{KindCashDrawer: true, KindProviderClearing: true, KindBank: true, KindGroupBuyEscrow: true,
+	KindRefundsPayable: true}
 
 func validSourceKind(k string) bool {
 	return k == SourceSale || k == SourceGroupBuy || k == SourceDonation
@@ -37,7 +48,7 @@ func (p *Proceeds) validate() (money.Amount, error) {
 		return money.Zero, apperr.Field("source_id", "a source id (1–200 characters) is required")
 	}
 	if !debitKinds[p.DebitAccount.Kind] {
-		return money.Zero, apperr.Field("debit_account", "the money must arrive in a cash drawer, provider clearing, bank or group-buy escrow account")
+		return money.Zero, apperr.Field("debit_account", "the money must arrive in a cash drawer, provider clearing, bank, group-buy escrow, residents' contributions or suspense (customer refunds payable) account")
 	}
 	if p.DebitAccount.Kind == KindCashDrawer && !isUUID(p.DebitAccount.Key) {
 		return money.Zero, apperr.Field("debit_account", "a cash drawer is named by its location id")
@@ -80,17 +91,19 @@ func (p *Proceeds) validate() (money.Amount, error) {
 // part becomes a fund lot tied to the source.
 //
 // It is idempotent per (community, SourceKind, SourceID): posting the same
-// source again returns the first result and writes nothing, even when the
-// amounts differ.
+// source again with the same amounts and debit account returns the first
+// result and writes nothing; with other amounts it is an
+// apperr.IdempotencyConflict.
+//
+// Money that arrives in provider_clearing:sandbox is simulated: the entry and
+// the proceeds are marked, and public figures leave them out.
 func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Posted, error) {
 	net, err := p.validate()
 	if err != nil {
 		return Posted{}, err
 	}
-	if prev, err := readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID); err == nil {
-		return prev, nil
-	} else if !apperr.Is(err, apperr.NotFound) {
-		return Posted{}, err
+	if prev, ok, err := replayProceeds(ctx, tx, p); err != nil || ok {
+		return prev, err
 	}
 	rules, err := currentRules(ctx, tx, p.CommunityID)
 	if err != nil {
@@ -171,13 +184,13 @@ func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Pos
 	err = tx.GetContext(ctx, &entryID, `
 		WITH pr AS (
 			INSERT INTO fund_proceeds (entry_id, community_id, source_kind, source_id, source_ref, debit_account,
-				gross, supplier_cost, maker_share, provider_fee, net, rules_version, at, trace_token)
-			VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$17)
+				gross, supplier_cost, maker_share, provider_fee, net, rules_version, at, trace_token, simulated)
+			VALUES (gen_random_uuid(), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$17,$18)
 			ON CONFLICT ON CONSTRAINT fund_proceeds_one_per_source DO NOTHING
 			RETURNING entry_id
 		), e AS (
-			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, rules_version, at)
-			SELECT entry_id, $1, 'proceeds', $2, $3, $4, $11, $12 FROM pr
+			INSERT INTO ledger_entries (id, community_id, kind, source_kind, source_id, source_ref, rules_version, at, simulated)
+			SELECT entry_id, $1, 'proceeds', $2, $3, $4, $11, $12, $18 FROM pr
 			RETURNING id
 		), lots AS (
 			INSERT INTO fund_lots (community_id, entry_id, earmark, source_kind, source_id, original, remaining, at)
@@ -193,11 +206,19 @@ func (l *Ledger) PostProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Pos
 		SELECT id FROM e`,
 		p.CommunityID, p.SourceKind, p.SourceID, p.SourceRef, ids[p.DebitAccount],
 		p.Gross, p.SupplierCost, p.MakerShare, p.ProviderFee, net, rules.Version, at,
-		pq.Array(en), pq.Array(ea), pq.Array(acctIDs), pq.Array(amounts), token)
+		pq.Array(en), pq.Array(ea), pq.Array(acctIDs), pq.Array(amounts), token, isSimulated(live))
 	if errors.Is(err, sql.ErrNoRows) {
-		return readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID)
+		// A concurrent posting of the same source won: same rules as a replay.
+		prev, ok, err := replayProceeds(ctx, tx, p)
+		if err == nil && !ok {
+			err = fmt.Errorf("fund: proceeds of %s %s vanished", p.SourceKind, p.SourceID)
+		}
+		return prev, err
 	}
 	if err != nil {
+		if e := mapPostingError(err, live); apperr.CodeOf(e) != apperr.Internal {
+			return Posted{}, e
+		}
 		return Posted{}, fmt.Errorf("fund: post proceeds: %w", err)
 	}
 	return Posted{EntryID: entryID, Net: net, Earmarks: earmarks, RulesVersion: rules.Version, TraceToken: token}, nil
@@ -214,6 +235,38 @@ func newToken() string {
 func isFKViolation(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
+// replayProceeds returns the first posting of p's source when there is one
+// (ok) and it carries the same amounts and debit account; an idempotency
+// conflict when it does not.
+func replayProceeds(ctx context.Context, tx *sqlx.Tx, p Proceeds) (Posted, bool, error) {
+	var row struct {
+		Gross        money.Amount `db:"gross"`
+		SupplierCost money.Amount `db:"supplier_cost"`
+		MakerShare   money.Amount `db:"maker_share"`
+		ProviderFee  money.Amount `db:"provider_fee"`
+		Kind         string       `db:"kind"`
+		Key          string       `db:"key"`
+	}
+	err := tx.GetContext(ctx, &row, `
+		SELECT p.gross, p.supplier_cost, p.maker_share, p.provider_fee, a.kind, a.key
+		FROM fund_proceeds p JOIN ledger_accounts a ON a.id = p.debit_account
+		WHERE p.community_id = $1 AND p.source_kind = $2 AND p.source_id = $3`, p.CommunityID, p.SourceKind, p.SourceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posted{}, false, nil
+	}
+	if err != nil {
+		return Posted{}, false, fmt.Errorf("fund: read proceeds: %w", err)
+	}
+	if !row.Gross.Equal(p.Gross) || !row.SupplierCost.Equal(p.SupplierCost) || !row.MakerShare.Equal(p.MakerShare) ||
+		!row.ProviderFee.Equal(p.ProviderFee) || (AccountRef{row.Kind, row.Key}) != p.DebitAccount {
+		return Posted{}, false, apperr.New(apperr.IdempotencyConflict,
+			"%s %s was already posted with other amounts (gross %s, cost %s, makers %s, fee %s, into %s:%s)",
+			p.SourceKind, p.SourceID, row.Gross, row.SupplierCost, row.MakerShare, row.ProviderFee, row.Kind, row.Key).WithField("source_id")
+	}
+	prev, err := readPosted(ctx, tx, p.CommunityID, p.SourceKind, p.SourceID)
+	return prev, err == nil, err
 }
 
 // readPosted returns a source's fund part after reversals.
@@ -245,6 +298,9 @@ func readPosted(ctx context.Context, q sqlx.QueryerContext, communityID, sourceK
 		return Posted{}, fmt.Errorf("fund: read lots: %w", err)
 	}
 	out := Posted{EntryID: row.EntryID, Net: row.Net.Sub(row.ReversedNet), RulesVersion: row.RulesVersion, TraceToken: row.TraceToken}
+	if err := sqlx.GetContext(ctx, q, &out.WriteOff, `SELECT COALESCE(sum(write_off), 0) FROM fund_reversals WHERE proceeds_entry_id = $1`, row.EntryID); err != nil {
+		return Posted{}, fmt.Errorf("fund: read write-offs: %w", err)
+	}
 	for _, l := range lots {
 		if l.Amount.IsPositive() {
 			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: l.Earmark, Amount: l.Amount})
@@ -272,20 +328,21 @@ type reversalPart struct {
 }
 
 // ReverseProceeds reverses part of a posted source for a refund, in the
-// caller's transaction. Every credit posting of the original entry (cost,
-// makers, fee, each earmark) gives back its share of r.Gross, split with the
-// largest-remainder method over what each still holds, so that refunding the
-// whole gross reverses everything to the cent. The refund is credited to
-// r.CreditAccount (default: the account the money arrived in).
+// caller's transaction. The refund is credited to r.CreditAccount (default:
+// the account the money arrived in) and debited back to the original credit
+// postings: with r.Parts, exactly the named parts (see ReversalParts); without,
+// every credit posting pro rata (largest remainder over what each still
+// holds, so that refunding the whole gross reverses everything to the cent).
 //
 // Fund money is taken back from the source's lots. When a lot's money has
 // already been committed to a project, the shortfall is recorded as a visible
 // deficit (debited to the fund_deficit account and on the lot), never as a
-// negative fund balance.
+// negative fund balance. A write-off is debited to fund_deficit as well and
+// recorded on the reversal.
 //
 // Idempotent per (community, ReversalID). The returned Posted describes this
 // reversal: Net is the fund money it took back, Deficit the part of it that
-// had already been spent.
+// had already been spent, WriteOff the loss beyond the fund's share.
 func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (Posted, error) {
 	if !isUUID(r.CommunityID) {
 		return Posted{}, apperr.NotFoundf("community not found")
@@ -296,8 +353,13 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 	if !r.Gross.IsPositive() {
 		return Posted{}, apperr.Field("amount", "the refunded amount must be greater than zero")
 	}
-	if r.CreditAccount != (AccountRef{}) && !debitKinds[r.CreditAccount.Kind] {
-		return Posted{}, apperr.Field("credit_account", "a refund is paid from a cash drawer, provider clearing, bank or group-buy escrow account")
+	if r.CreditAccount != (AccountRef{}) && !refundKinds[r.CreditAccount.Kind] {
+		return Posted{}, apperr.Field("credit_account", "a refund is paid from a cash drawer, provider clearing, bank, group-buy escrow or suspense (customer refunds payable) account")
+	}
+	if r.Parts != nil {
+		if err := r.Parts.validate(r.Gross); err != nil {
+			return Posted{}, err
+		}
 	}
 	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID); err != nil || ok {
 		return prev, err
@@ -331,46 +393,32 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 		return Posted{}, apperr.Field("amount", "the refund (%s) is more than what is left to refund (%s)", r.Gross, left)
 	}
 
-	// What each original credit posting still holds.
-	var orig []struct {
-		AccountID string       `db:"account_id"`
-		Kind      string       `db:"kind"`
-		Key       string       `db:"key"`
-		Amount    money.Amount `db:"amount"`
+	orig, err := heldPostings(ctx, tx, pr.EntryID)
+	if err != nil {
+		return Posted{}, err
 	}
-	if err := tx.SelectContext(ctx, &orig, `
-		SELECT p.account_id, a.kind, a.key, -p.amount AS amount
-		FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
-		WHERE p.entry_id = $1 AND p.amount < 0 ORDER BY p.id`, pr.EntryID); err != nil {
-		return Posted{}, fmt.Errorf("fund: read postings: %w", err)
-	}
-	var prevParts []json.RawMessage
-	if err := tx.SelectContext(ctx, &prevParts, `SELECT parts FROM fund_reversals WHERE proceeds_entry_id = $1`, pr.EntryID); err != nil {
-		return Posted{}, fmt.Errorf("fund: read reversals: %w", err)
-	}
-	taken := map[string]money.Amount{}
-	for _, raw := range prevParts {
-		var ps []reversalPart
-		if err := json.Unmarshal(raw, &ps); err != nil {
-			return Posted{}, fmt.Errorf("fund: reversal parts: %w", err)
+	var shares []money.Amount
+	writeOff := money.Zero
+	if r.Parts == nil {
+		weights := make([]decimal.Decimal, len(orig))
+		for i, o := range orig {
+			weights[i] = o.Held.Decimal()
 		}
-		for _, p := range ps {
-			taken[p.AccountID] = taken[p.AccountID].Add(p.Amount)
+		shares = money.Split(r.Gross, weights)
+	} else {
+		if shares, err = r.Parts.shares(orig); err != nil {
+			return Posted{}, err
 		}
+		writeOff = r.Parts.WriteOff
 	}
-	weights := make([]decimal.Decimal, len(orig))
-	for i, o := range orig {
-		weights[i] = o.Amount.Sub(taken[o.AccountID]).Decimal()
-	}
-	shares := money.Split(r.Gross, weights)
 
-	// Lock the source's lots (in FIFO order, like commitments do).
+	// Lock the source's lots (in sequence order, like commitments do).
 	var lots []struct {
 		ID        string       `db:"id"`
 		Earmark   string       `db:"earmark"`
 		Remaining money.Amount `db:"remaining"`
 	}
-	if err := tx.SelectContext(ctx, &lots, `SELECT id, earmark, remaining FROM fund_lots WHERE entry_id = $1 ORDER BY at, seq FOR UPDATE`, pr.EntryID); err != nil {
+	if err := tx.SelectContext(ctx, &lots, `SELECT id, earmark, remaining FROM fund_lots WHERE entry_id = $1 ORDER BY seq FOR UPDATE`, pr.EntryID); err != nil {
 		return Posted{}, fmt.Errorf("fund: lock lots: %w", err)
 	}
 	lotOf := map[string]int{}
@@ -383,9 +431,17 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 		credit = AccountRef{pr.DebitKind, pr.DebitKey}
 	}
 	postings := []posting{{credit, r.Gross.Neg()}}
+	if writeOff.IsPositive() {
+		postings = append(postings, posting{FundDeficit(), writeOff})
+	}
 	parts := make([]reversalPart, 0, len(orig))
-	out := Posted{RulesVersion: pr.RulesVersion}
+	out := Posted{RulesVersion: pr.RulesVersion, WriteOff: writeOff}
 	deficitTotal := money.Zero
+	type lotChange struct {
+		id          string
+		back, short money.Amount
+	}
+	var lotChanges []lotChange
 	for i, o := range orig {
 		share := shares[i]
 		if share.IsZero() {
@@ -407,10 +463,7 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 				postings = append(postings, posting{FundDeficit(), short})
 				deficitTotal = deficitTotal.Add(short)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE fund_lots SET remaining = remaining - $2, reversed = reversed + $2, deficit = deficit + $3 WHERE id = $1`,
-				lots[li].ID, back, short); err != nil {
-				return Posted{}, fmt.Errorf("fund: reverse lot: %w", err)
-			}
+			lotChanges = append(lotChanges, lotChange{lots[li].ID, back, short})
 			out.Net = out.Net.Add(share)
 			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: o.Key, Amount: share})
 		} else {
@@ -430,11 +483,20 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 	if err != nil {
 		return Posted{}, err
 	}
-	rawParts, _ := json.Marshal(parts)
+	for _, lc := range lotChanges {
+		if _, err := tx.ExecContext(ctx, `UPDATE fund_lots SET remaining = remaining - $2, reversed = reversed + $2, deficit = deficit + $3 WHERE id = $1`,
+			lc.id, lc.back, lc.short); err != nil {
+			return Posted{}, fmt.Errorf("fund: reverse lot: %w", err)
+		}
+	}
+	rawParts, err := json.Marshal(parts)
+	if err != nil {
+		return Posted{}, fmt.Errorf("fund: reversal parts: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO fund_reversals (entry_id, community_id, proceeds_entry_id, reversal_id, gross, net, deficit, parts, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-		entryID, r.CommunityID, pr.EntryID, r.ReversalID, r.Gross, out.Net, deficitTotal, rawParts, at); err != nil {
+		INSERT INTO fund_reversals (entry_id, community_id, proceeds_entry_id, reversal_id, gross, net, deficit, write_off, parts, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		entryID, r.CommunityID, pr.EntryID, r.ReversalID, r.Gross, out.Net, deficitTotal, writeOff, rawParts, at); err != nil {
 		return Posted{}, fmt.Errorf("fund: insert reversal: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE fund_proceeds SET reversed_gross = reversed_gross + $2, reversed_net = reversed_net + $3 WHERE entry_id = $1`,
@@ -445,18 +507,147 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 	return out, nil
 }
 
+// heldPosting is one credit posting of a proceeds entry and what it still
+// holds after earlier reversals.
+type heldPosting struct {
+	AccountID string       `db:"account_id"`
+	Kind      string       `db:"kind"`
+	Key       string       `db:"key"`
+	Amount    money.Amount `db:"amount"` // credited by the original entry (positive)
+	Held      money.Amount `db:"-"`      // Amount minus what reversals took back
+}
+
+// heldPostings reads the credit postings of a proceeds entry and subtracts
+// what its reversals have taken back from each.
+func heldPostings(ctx context.Context, tx *sqlx.Tx, entryID string) ([]heldPosting, error) {
+	var orig []heldPosting
+	if err := tx.SelectContext(ctx, &orig, `
+		SELECT p.account_id, a.kind, a.key, -p.amount AS amount
+		FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE p.entry_id = $1 AND p.amount < 0 ORDER BY p.id`, entryID); err != nil {
+		return nil, fmt.Errorf("fund: read postings: %w", err)
+	}
+	var prevParts []json.RawMessage
+	if err := tx.SelectContext(ctx, &prevParts, `SELECT parts FROM fund_reversals WHERE proceeds_entry_id = $1`, entryID); err != nil {
+		return nil, fmt.Errorf("fund: read reversals: %w", err)
+	}
+	taken := map[string]money.Amount{}
+	for _, raw := range prevParts {
+		var ps []reversalPart
+		if err := json.Unmarshal(raw, &ps); err != nil {
+			return nil, fmt.Errorf("fund: reversal parts: %w", err)
+		}
+		for _, p := range ps {
+			taken[p.AccountID] = taken[p.AccountID].Add(p.Amount)
+		}
+	}
+	for i := range orig {
+		orig[i].Held = orig[i].Amount.Sub(taken[orig[i].AccountID])
+	}
+	return orig, nil
+}
+
+// validate checks the parts against the refunded gross: none negative, and
+// they add up to it exactly.
+func (p *ReversalParts) validate(gross money.Amount) error {
+	sum := money.Sum(p.SupplierCost, p.ProviderFee, p.Fund, p.WriteOff)
+	for f, a := range map[string]money.Amount{"parts.supplier_cost": p.SupplierCost, "parts.provider_fee": p.ProviderFee,
+		"parts.fund": p.Fund, "parts.write_off": p.WriteOff} {
+		if a.IsNegative() {
+			return apperr.Field(f, "a refund part must not be negative")
+		}
+	}
+	for i, m := range p.Makers {
+		if m.Amount.IsNegative() {
+			return apperr.Field(fmt.Sprintf("parts.makers[%d]", i), "a refund part must not be negative")
+		}
+		sum = sum.Add(m.Amount)
+	}
+	if !sum.Equal(gross) {
+		return apperr.Field("parts", "the refund's parts (cost %s + makers + fee %s + fund %s + write-off %s = %s) must add up to the refunded amount %s",
+			p.SupplierCost, p.ProviderFee, p.Fund, p.WriteOff, sum, gross)
+	}
+	return nil
+}
+
+// shares maps the parts onto the original credit postings: what each gives
+// back. The fund part is split over the earmark postings by what each still
+// holds (largest remainder). A part larger than what its posting still holds
+// is invalid.
+func (p *ReversalParts) shares(orig []heldPosting) ([]money.Amount, error) {
+	shares := make([]money.Amount, len(orig))
+	find := func(kind, key string) int {
+		for i, o := range orig {
+			if o.Kind == kind && o.Key == key {
+				return i
+			}
+		}
+		return -1
+	}
+	take := func(field, what string, kind, key string, a money.Amount) error {
+		if a.IsZero() {
+			return nil
+		}
+		i := find(kind, key)
+		held := money.Zero
+		if i >= 0 {
+			held = orig[i].Held.Sub(shares[i])
+		}
+		if a.GreaterThan(held) {
+			return apperr.Field(field, "the refund takes back %s of %s, but the sale's posting still holds only %s", a.Yuan(), what, held.Yuan())
+		}
+		shares[i] = shares[i].Add(a)
+		return nil
+	}
+	if err := take("parts.supplier_cost", "supplier cost", KindSupplierPayable, "", p.SupplierCost); err != nil {
+		return nil, err
+	}
+	for i, m := range p.Makers {
+		name := m.Name
+		if strings.TrimSpace(name) == "" {
+			name = "maker"
+		}
+		if err := take(fmt.Sprintf("parts.makers[%d]", i), "maker "+name+"'s share", KindMakerPayable, name, m.Amount); err != nil {
+			return nil, err
+		}
+	}
+	if err := take("parts.provider_fee", "provider fee", KindProviderFees, "", p.ProviderFee); err != nil {
+		return nil, err
+	}
+	if p.Fund.IsPositive() {
+		var idx []int
+		var weights []decimal.Decimal
+		held := money.Zero
+		for i, o := range orig {
+			if o.Kind == KindEarmark && o.Held.IsPositive() {
+				idx = append(idx, i)
+				weights = append(weights, o.Held.Decimal())
+				held = held.Add(o.Held)
+			}
+		}
+		if p.Fund.GreaterThan(held) {
+			return nil, apperr.Field("parts.fund", "the refund takes back %s from the fund, but the sale's fund share still holds only %s", p.Fund.Yuan(), held.Yuan())
+		}
+		for k, a := range money.Split(p.Fund, weights) {
+			shares[idx[k]] = shares[idx[k]].Add(a)
+		}
+	}
+	return shares, nil
+}
+
 func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, reversalID, sourceKind, sourceID string) (Posted, bool, error) {
 	var row struct {
 		EntryID      string          `db:"entry_id"`
 		Net          money.Amount    `db:"net"`
 		Deficit      money.Amount    `db:"deficit"`
+		WriteOff     money.Amount    `db:"write_off"`
 		Parts        json.RawMessage `db:"parts"`
 		RulesVersion int             `db:"rules_version"`
 		SourceKind   string          `db:"source_kind"`
 		SourceID     string          `db:"source_id"`
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
-		SELECT r.entry_id, r.net, r.deficit, r.parts, p.rules_version, p.source_kind, p.source_id
+		SELECT r.entry_id, r.net, r.deficit, r.write_off, r.parts, p.rules_version, p.source_kind, p.source_id
 		FROM fund_reversals r JOIN fund_proceeds p ON p.entry_id = r.proceeds_entry_id
 		WHERE r.community_id = $1 AND r.reversal_id = $2`, communityID, reversalID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -472,7 +663,7 @@ func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, rever
 	if err := json.Unmarshal(row.Parts, &parts); err != nil {
 		return Posted{}, false, err
 	}
-	out := Posted{EntryID: row.EntryID, Net: row.Net, Deficit: row.Deficit, RulesVersion: row.RulesVersion}
+	out := Posted{EntryID: row.EntryID, Net: row.Net, Deficit: row.Deficit, WriteOff: row.WriteOff, RulesVersion: row.RulesVersion}
 	for _, p := range parts {
 		if p.Kind == KindEarmark {
 			out.Earmarks = append(out.Earmarks, EarmarkPart{Name: p.Key, Amount: p.Amount})

@@ -224,13 +224,14 @@ func (l *Ledger) ApproveProject(ctx context.Context, tx *sqlx.Tx, communityID, p
 		amount money.Amount
 	}
 	if p.FundShare.IsPositive() {
-		// Lock every candidate lot in one global order (at, seq), the same
-		// order refunds lock lots in, then consume them by priority.
+		// Lock every candidate lot in one global order (seq, the database
+		// sequence: never the app clock), the order refunds lock lots in, then
+		// consume them by priority, first in first out.
 		var lots []candidateLot
 		if err := tx.SelectContext(ctx, &lots, `
 			SELECT id, earmark, remaining FROM fund_lots
 			WHERE community_id = $1 AND earmark = ANY($2) AND remaining > 0
-			ORDER BY at, seq FOR UPDATE`, communityID, pqArray(earmarks)); err != nil {
+			ORDER BY seq FOR UPDATE`, communityID, pqArray(earmarks)); err != nil {
 			return Project{}, fmt.Errorf("fund: lock lots: %w", err)
 		}
 		need := p.FundShare
@@ -325,6 +326,7 @@ type Contribution struct {
 	Contributor string       `json:"contributor" db:"contributor"`
 	ReceiptNo   string       `json:"receipt_no" db:"receipt_no"`
 	At          time.Time    `json:"at" db:"at"`
+	RefundedAt  *time.Time   `json:"refunded_at" db:"refunded_at"` // set when given back (see RefundContribution)
 }
 
 // Contribute records residents' money for a project; the project becomes
@@ -357,7 +359,9 @@ func (l *Ledger) Contribute(ctx context.Context, tx *sqlx.Tx, communityID, proje
 	}
 	if in.ReceiptNo == "" {
 		b := make([]byte, 4)
-		rand.Read(b)
+		if _, err := rand.Read(b); err != nil {
+			return Contribution{}, Project{}, fmt.Errorf("fund: receipt number: %w", err)
+		}
 		in.ReceiptNo = "RC" + time.Now().Format("20060102") + "-" + strings.ToUpper(hex.EncodeToString(b))
 	}
 	at := in.At
@@ -396,6 +400,82 @@ func (l *Ledger) Contribute(ctx context.Context, tx *sqlx.Tx, communityID, proje
 	}
 	p, err = getProject(ctx, tx, communityID, p.ID, false)
 	return c, p, err
+}
+
+// ContributionRefund is residents' money given back from a project that did
+// not go ahead.
+type ContributionRefund struct {
+	ContributionID string       `json:"contribution_id" db:"contribution_id"`
+	ProjectID      string       `json:"project_id" db:"project_id"`
+	EntryID        string       `json:"entry_id" db:"entry_id"`
+	Amount         money.Amount `json:"amount" db:"amount"`
+	Method         string       `json:"method" db:"method"`
+	At             time.Time    `json:"at" db:"at"`
+}
+
+// RefundContribution gives a contribution back to the resident who made it,
+// when its project was rejected or has not been approved: Dr project /
+// Cr contributions(method), and the project's crowdfunded amount goes down.
+// It is idempotent on the contribution: refunding it again returns the first
+// refund and writes nothing. A contribution to an approved project is not
+// refundable here (conflict): the fund has committed to it.
+func (l *Ledger) RefundContribution(ctx context.Context, tx *sqlx.Tx, communityID, projectID, contributionID, userID string, at time.Time) (ContributionRefund, Project, error) {
+	if !isUUID(contributionID) {
+		return ContributionRefund{}, Project{}, apperr.NotFoundf("contribution not found")
+	}
+	p, err := getProject(ctx, tx, communityID, projectID, true) // serializes refunds of the project
+	if err != nil {
+		return ContributionRefund{}, Project{}, err
+	}
+	var c Contribution
+	err = tx.GetContext(ctx, &c, `SELECT id, project_id, entry_id, amount, method, contributor, receipt_no, at
+		FROM fund_contributions WHERE community_id = $1 AND project_id = $2 AND id = $3`, communityID, p.ID, contributionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ContributionRefund{}, Project{}, apperr.NotFoundf("contribution not found")
+	}
+	if err != nil {
+		return ContributionRefund{}, Project{}, fmt.Errorf("fund: contribution: %w", err)
+	}
+	const refundCols = `r.contribution_id, r.project_id, r.entry_id, r.amount, c.method, r.at`
+	var prev ContributionRefund
+	err = tx.GetContext(ctx, &prev, `SELECT `+refundCols+` FROM fund_contribution_refunds r
+		JOIN fund_contributions c ON c.id = r.contribution_id WHERE r.contribution_id = $1`, c.ID)
+	if err == nil {
+		return prev, p, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return ContributionRefund{}, Project{}, fmt.Errorf("fund: contribution refund: %w", err)
+	}
+	if p.Status != StatusProposed && p.Status != StatusRejected {
+		return ContributionRefund{}, Project{}, apperr.Conflictf("the project is %s: residents' money is given back only when a project is rejected or not yet approved", p.Status)
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	entryID, err := writeEntry(ctx, tx, entry{
+		communityID: communityID, kind: "contribution", sourceKind: "project", sourceID: p.ID, sourceRef: c.ReceiptNo,
+		memo: "residents' contribution refunded (" + c.Method + "): " + p.Title, at: at,
+		postings: []posting{{ProjectAccount(p.ID), c.Amount}, {Contributions(c.Method), c.Amount.Neg()}},
+	})
+	if err != nil {
+		return ContributionRefund{}, Project{}, err
+	}
+	var by *string
+	if userID != "" {
+		by = &userID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO fund_contribution_refunds (contribution_id, community_id, project_id, entry_id, amount, refunded_by, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7)`, c.ID, communityID, p.ID, entryID, c.Amount, by, at); err != nil {
+		return ContributionRefund{}, Project{}, fmt.Errorf("fund: insert contribution refund: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE fund_projects SET crowdfunded = crowdfunded - $2 WHERE id = $1`, p.ID, c.Amount); err != nil {
+		return ContributionRefund{}, Project{}, fmt.Errorf("fund: update project: %w", err)
+	}
+	p, err = getProject(ctx, tx, communityID, p.ID, false)
+	if err != nil {
+		return ContributionRefund{}, Project{}, err
+	}
+	return ContributionRefund{ContributionID: c.ID, ProjectID: p.ID, EntryID: entryID, Amount: c.Amount, Method: c.Method, At: at}, p, nil
 }
 
 // DisbursementInput pays a project's money to a payee.
@@ -545,8 +625,9 @@ func (l *Ledger) Contributions(ctx context.Context, q sqlx.QueryerContext, commu
 		return nil, err
 	}
 	out := []Contribution{}
-	err := sqlx.SelectContext(ctx, q, &out, `SELECT id, project_id, entry_id, amount, method, contributor, receipt_no, at
-		FROM fund_contributions WHERE community_id = $1 AND project_id = $2 ORDER BY at, id`, communityID, projectID)
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT c.id, c.project_id, c.entry_id, c.amount, c.method, c.contributor, c.receipt_no, c.at, r.at AS refunded_at
+		FROM fund_contributions c LEFT JOIN fund_contribution_refunds r ON r.contribution_id = c.id
+		WHERE c.community_id = $1 AND c.project_id = $2 ORDER BY c.at, c.id`, communityID, projectID)
 	return out, err
 }
 

@@ -2,6 +2,7 @@ package fund_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,13 @@ func TestProjectLifecycleCoFunded(t *testing.T) {
 	if !p.Leverage.Equal(decimal.NewFromInt(3)) {
 		t.Fatalf("leverage %s, want 3", p.Leverage)
 	}
+	// The bank pays: until the money reaches it, nothing can be paid out.
+	_, err = disburse(t, ctx, d, l, cid, p.ID, m("1499.99"))
+	if !fund.IsOverdraw(err) || !apperr.Is(err, apperr.Conflict) || !strings.Contains(err.Error(), "the bank account holds ¥0.00; it cannot pay ¥1499.99") {
+		t.Fatalf("disbursement from an empty bank: %v", err)
+	}
+	bankIn(t, ctx, d, l, cid, fund.Contributions("cash"), "1000.00") // the 邻长 deposits the residents' cash
+	bankIn(t, ctx, d, l, cid, fund.ProviderClearing("sandbox"), "600.00")
 	if p, err = disburse(t, ctx, d, l, cid, p.ID, m("1499.99")); err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +146,19 @@ func TestApproveConflictsWhenFundCannotCover(t *testing.T) {
 			t.Fatalf("%s %s: err %v", c.purpose, c.share, err)
 		}
 		if !c.ok {
-			got, _ := l.GetProject(ctx, d, cid, p.ID)
+			got, err := l.GetProject(ctx, d, cid, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Status != fund.StatusProposed || !got.FundCommitted.IsZero() {
 				t.Fatalf("a refused approval changed the project: %+v", got)
 			}
 		}
 	}
-	s, _ := l.FundSummary(ctx, d, cid)
+	s, err := l.FundSummary(ctx, d, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !s.Available.IsZero() || s.Committed.String() != "100.00" {
 		t.Fatalf("summary %+v", s)
 	}
@@ -218,11 +232,17 @@ func TestBadProjectInputWritesNothing(t *testing.T) {
 	if after := mustVerify(t, ctx, l, cid).Entries; after != before {
 		t.Fatalf("bad input wrote entries: %d → %d", before, after)
 	}
-	got, _ := l.GetProject(ctx, d, cid, p.ID)
+	got, err := l.GetProject(ctx, d, cid, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !got.Disbursed.IsZero() || !got.Crowdfunded.IsZero() {
 		t.Fatalf("bad input changed the project: %+v", got)
 	}
-	r, _ := l.CurrentRules(ctx, d, cid)
+	r, err := l.CurrentRules(ctx, d, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.Version != 0 {
 		t.Fatalf("bad rules stored: %+v", r)
 	}
@@ -250,8 +270,12 @@ func TestDatabaseRefusesUnbalancedEntryAndBadRules(t *testing.T) {
 	// refused too, and so is a posting to another community's account.
 	post(t, ctx, d, l, sale(cid, "s1", "10.00", "4.00"))
 	var entry, acct, foreign string
-	d.Get(&entry, `SELECT id FROM ledger_entries WHERE community_id = $1`, cid)
-	d.Get(&acct, `SELECT id FROM ledger_accounts WHERE community_id = $1 AND kind = 'supplier_payable'`, cid)
+	if err := d.Get(&entry, `SELECT id FROM ledger_entries WHERE community_id = $1`, cid); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&acct, `SELECT id FROM ledger_accounts WHERE community_id = $1 AND kind = 'supplier_payable'`, cid); err != nil {
+		t.Fatal(err)
+	}
 	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		_, err := tx.Exec(`INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $2, -5)`, entry, acct)
 		return err

@@ -31,7 +31,9 @@ func randomPercents(r *rand.Rand, n int) []decimal.Decimal {
 }
 
 func TestPropertySplitSumsExactly(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(1, seed))
 	for i := 0; i < 5000; i++ {
 		total := money.FromCents(r.Int64N(10_000_000))
 		ps := randomPercents(r, r.IntN(6)+1)
@@ -100,15 +102,34 @@ func TestPropertyRandomOperationsKeepLedgerSound(t *testing.T) {
 					sales = append(sales, id)
 					gross[id] = g
 				}
-			case k < 5 && len(sales) > 0: // a refund
+			case k < 5 && len(sales) > 0: // a refund, pro rata or by explicit parts
 				id := sales[r.IntN(len(sales))]
 				left := gross[id].Sub(refunded[id])
 				if left.IsZero() {
 					continue
 				}
 				amt := money.FromCents(r.Int64N(left.Cents()) + 1)
-				_, err = tx(t, ctx, d, reverse(t, l, fund.Reversal{CommunityID: cid, SourceKind: fund.SourceSale, SourceID: id, ReversalID: fmt.Sprintf("r%d", step), Gross: amt}))
-				if err == nil {
+				rv := fund.Reversal{CommunityID: cid, SourceKind: fund.SourceSale, SourceID: id, ReversalID: fmt.Sprintf("r%d", step), Gross: amt}
+				if r.IntN(2) == 0 {
+					// Explicit: what is left of the fund share first, the rest
+					// as cost (restocked) or as a write-off (not restocked).
+					sf, err := l.SaleFund(ctx, d, cid, fund.SourceSale, id)
+					if err != nil {
+						t.Fatalf("step %d: sale fund: %v", step, err)
+					}
+					f := money.Min(amt, sf.Net)
+					parts := fund.ReversalParts{Fund: f}
+					if r.IntN(2) == 0 {
+						parts.WriteOff = amt.Sub(f)
+					} else {
+						parts.SupplierCost = amt.Sub(f)
+					}
+					rv.Parts = &parts
+				}
+				_, err = tx(t, ctx, d, reverse(t, l, rv))
+				if apperr.Is(err, apperr.Invalid) && rv.Parts != nil && rv.Parts.SupplierCost.IsPositive() {
+					err = nil // more cost than the sale's cost still holds: refused, nothing written
+				} else if err == nil {
 					refunded[id] = refunded[id].Add(amt)
 				}
 			case k < 6: // new rules
@@ -130,14 +151,31 @@ func TestPropertyRandomOperationsKeepLedgerSound(t *testing.T) {
 				if _, err = contribute(t, ctx, d, l, cid, pid, amt.String()); apperr.Is(err, apperr.Conflict) {
 					err = nil
 				}
+			case k < 9: // money reaches the bank: collected cash, provider settlement
+				b := balances(t, ctx, d, l, cid)
+				for _, from := range []fund.AccountRef{fund.Contributions("cash"), fund.ProviderClearing("sandbox")} {
+					if have := b[from.Kind+":"+from.Key]; have.IsPositive() {
+						bankIn(t, ctx, d, l, cid, from, money.FromCents(r.Int64N(have.Cents())+1).String())
+					}
+				}
 			case len(projects) > 0: // pay something out, sometimes too much
 				pid := projects[r.IntN(len(projects))]
-				p, _ := l.GetProject(ctx, d, cid, pid)
+				p, gerr := l.GetProject(ctx, d, cid, pid)
+				if gerr != nil {
+					t.Fatalf("step %d: %v", step, gerr)
+				}
+				bank := balances(t, ctx, d, l, cid)["bank:"]
 				amt := money.FromCents(r.Int64N(p.Balance.Cents()+500) + 1)
 				_, err = disburse(t, ctx, d, l, cid, pid, amt)
-				if amt.GreaterThan(p.Balance) || p.Status == fund.StatusCompleted {
-					if !apperr.Is(err, apperr.Conflict) {
-						t.Fatalf("disbursing %s of %s: %v", amt, p.Balance, err)
+				switch {
+				case amt.GreaterThan(p.Balance) || p.Status == fund.StatusCompleted:
+					if !apperr.Is(err, apperr.Conflict) || fund.IsOverdraw(err) {
+						t.Fatalf("disbursing %s of a project holding %s: %v", amt, p.Balance, err)
+					}
+					err = nil
+				case amt.GreaterThan(bank):
+					if !fund.IsOverdraw(err) || !apperr.Is(err, apperr.Conflict) {
+						t.Fatalf("disbursing %s from a bank holding %s: %v", amt, bank, err)
 					}
 					err = nil
 				}
@@ -148,10 +186,12 @@ func TestPropertyRandomOperationsKeepLedgerSound(t *testing.T) {
 			done["steps"]++
 		}
 		var n struct{ Sales, Reversals, Approved, Contributions, Disbursements, Deficits int }
-		d.QueryRow(`SELECT (SELECT count(*) FROM fund_proceeds WHERE community_id = $1), (SELECT count(*) FROM fund_reversals WHERE community_id = $1),
+		if err := d.QueryRow(`SELECT (SELECT count(*) FROM fund_proceeds WHERE community_id = $1), (SELECT count(*) FROM fund_reversals WHERE community_id = $1),
 			(SELECT count(*) FROM fund_projects WHERE community_id = $1 AND approved_at IS NOT NULL), (SELECT count(*) FROM fund_contributions WHERE community_id = $1),
 			(SELECT count(*) FROM fund_disbursements WHERE community_id = $1), (SELECT count(*) FROM fund_lots WHERE community_id = $1 AND deficit > 0)`, cid).
-			Scan(&n.Sales, &n.Reversals, &n.Approved, &n.Contributions, &n.Disbursements, &n.Deficits)
+			Scan(&n.Sales, &n.Reversals, &n.Approved, &n.Contributions, &n.Disbursements, &n.Deficits); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("round %d: %d steps, %+v", round, done["steps"], n)
 		mustVerify(t, ctx, l, cid)
 		assertLedgerInvariants(t, d, cid)
@@ -170,18 +210,23 @@ func assertLedgerInvariants(t *testing.T, d *sqlx.DB, cid string) {
 	if !debits.Equal(credits) {
 		t.Fatalf("Σ debits %s ≠ Σ credits %s", debits, credits)
 	}
-	var bad int
-	d.Get(&bad, `SELECT count(*) FROM ledger_accounts a WHERE community_id = $1 AND balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger_postings WHERE account_id = a.id)`, cid)
-	if bad != 0 {
+	if bad := count(t, d, `SELECT count(*) FROM ledger_accounts a WHERE community_id = $1 AND balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger_postings WHERE account_id = a.id)`, cid); bad != 0 {
 		t.Fatalf("%d accounts whose balance is not the sum of their postings", bad)
 	}
-	d.Get(&bad, `SELECT count(*) FROM fund_lots l WHERE community_id = $1 AND
-		(original <> remaining + reversed + (SELECT COALESCE(sum(amount), 0) FROM fund_lot_allocations WHERE lot_id = l.id) OR remaining < 0)`, cid)
-	if bad != 0 {
+	if bad := count(t, d, `SELECT count(*) FROM fund_lots l WHERE community_id = $1 AND
+		(original <> remaining + reversed + (SELECT COALESCE(sum(amount), 0) FROM fund_lot_allocations WHERE lot_id = l.id) OR remaining < 0)`, cid); bad != 0 {
 		t.Fatalf("%d lots not conserved (original = remaining + allocated + reversed)", bad)
 	}
-	d.Get(&bad, `SELECT count(*) FROM fund_projects WHERE community_id = $1 AND disbursed > fund_committed + crowdfunded`, cid)
-	if bad != 0 {
+	if bad := count(t, d, `SELECT count(*) FROM fund_projects WHERE community_id = $1 AND disbursed > fund_committed + crowdfunded`, cid); bad != 0 {
 		t.Fatalf("%d projects overdrawn", bad)
+	}
+	if bad := count(t, d, `SELECT count(*) FROM ledger_accounts WHERE community_id = $1 AND kind IN ('bank', 'cash_drawer') AND balance < 0`, cid); bad != 0 {
+		t.Fatalf("%d real-money accounts below zero", bad)
+	}
+	// The deficit account holds exactly the lots' deficits and the write-offs.
+	if bad := count(t, d, `SELECT count(*) WHERE
+		COALESCE((SELECT balance FROM ledger_accounts WHERE community_id = $1 AND kind = 'fund_deficit'), 0) <>
+		COALESCE((SELECT sum(deficit) FROM fund_lots WHERE community_id = $1), 0) + COALESCE((SELECT sum(write_off) FROM fund_reversals WHERE community_id = $1), 0)`, cid); bad != 0 {
+		t.Fatalf("the deficit account differs from the lots' deficits plus write-offs")
 	}
 }

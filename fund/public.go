@@ -69,8 +69,10 @@ type Transparency struct {
 }
 
 // PublicTransparency gathers the public page's figures for a community.
+// Simulated (sandbox) money is left out of every money figure: the fund's
+// balance, inflow, earmarks, sources, months and recent entries.
 func (l *Ledger) PublicTransparency(ctx context.Context, q sqlx.QueryerContext, communityID string) (Transparency, error) {
-	s, err := l.FundSummary(ctx, q, communityID)
+	s, err := l.PublicSummary(ctx, q, communityID)
 	if err != nil {
 		return Transparency{}, err
 	}
@@ -87,7 +89,7 @@ func (l *Ledger) PublicTransparency(ctx context.Context, q sqlx.QueryerContext, 
 	if err := sqlx.SelectContext(ctx, q, &bySource, `
 		SELECT k.source_kind, COALESCE(sum(p.net - p.reversed_net), 0) AS amount
 		FROM (VALUES ('sale', 1), ('groupbuy', 2), ('donation', 3)) AS k(source_kind, o)
-		LEFT JOIN fund_proceeds p ON p.source_kind = k.source_kind AND p.community_id = $1
+		LEFT JOIN fund_proceeds p ON p.source_kind = k.source_kind AND p.community_id = $1 AND NOT p.simulated
 		GROUP BY k.source_kind, k.o ORDER BY k.o`, communityID); err != nil {
 		return Transparency{}, fmt.Errorf("fund: in by source: %w", err)
 	}
@@ -129,7 +131,7 @@ func (l *Ledger) PublicTransparency(ctx context.Context, q sqlx.QueryerContext, 
 			t.Headline.ResidentsBenefited += *p.ResidentsBenefited
 		}
 	}
-	recent, _, err := l.Entries(ctx, q, communityID, EntryFilter{Limit: 12})
+	recent, _, err := l.Entries(ctx, q, communityID, EntryFilter{Limit: 12, RealOnly: true})
 	if err != nil {
 		return Transparency{}, err
 	}
@@ -157,12 +159,12 @@ func (l *Ledger) PublicTransparency(ctx context.Context, q sqlx.QueryerContext, 
 	}
 	if err := sqlx.SelectContext(ctx, q, &t.Months, `
 		WITH m AS (
-			SELECT to_char(date_trunc('month', at), 'YYYY-MM') AS month, (original - reversed - deficit) AS inflow, 0::numeric AS outflow
-			FROM fund_lots WHERE community_id = $1
+			SELECT to_char(date_trunc('month', l.at), 'YYYY-MM') AS month, (l.original - l.reversed - l.deficit) AS inflow, 0::numeric AS outflow
+			FROM `+realLots+` l
 			UNION ALL
-			SELECT to_char(date_trunc('month', at), 'YYYY-MM'), 0, amount FROM fund_lot_allocations WHERE community_id = $1
+			SELECT to_char(date_trunc('month', a.at), 'YYYY-MM'), 0, a.amount FROM fund_lot_allocations a JOIN `+realLots+` l ON l.id = a.lot_id
 		)
-		SELECT month, sum(inflow) AS "in", sum(outflow) AS "out" FROM m GROUP BY month ORDER BY month DESC LIMIT 12`, communityID); err != nil {
+		SELECT month, sum(inflow) AS "in", sum(outflow) AS "out" FROM m GROUP BY month ORDER BY month DESC LIMIT 12`, communityID, true); err != nil {
 		return Transparency{}, fmt.Errorf("fund: months: %w", err)
 	}
 	for i, j := 0, len(t.Months)-1; i < j; i, j = i+1, j-1 {

@@ -30,8 +30,24 @@ type Summary struct {
 	RulesVersion int           `json:"rules_version"`
 }
 
-// FundSummary returns the fund's balance, earmarks and totals.
+// FundSummary returns the fund's balance, earmarks and totals, simulated
+// (sandbox) money included: the treasurer's view.
 func (l *Ledger) FundSummary(ctx context.Context, q sqlx.QueryerContext, communityID string) (Summary, error) {
+	return fundSummary(ctx, q, communityID, false)
+}
+
+// PublicSummary is FundSummary without simulated (sandbox) money: what the
+// public pages show. A project's outflow counts only up to the real money
+// allocated to it.
+func (l *Ledger) PublicSummary(ctx context.Context, q sqlx.QueryerContext, communityID string) (Summary, error) {
+	return fundSummary(ctx, q, communityID, true)
+}
+
+// realLots is the lots of a community, only the real ones when $2 is true.
+const realLots = `(SELECT l.* FROM fund_lots l JOIN fund_proceeds p ON p.entry_id = l.entry_id
+	WHERE l.community_id = $1 AND NOT ($2 AND p.simulated))`
+
+func fundSummary(ctx context.Context, q sqlx.QueryerContext, communityID string, realOnly bool) (Summary, error) {
 	if err := checkCommunity(ctx, q, communityID); err != nil {
 		return Summary{}, err
 	}
@@ -40,12 +56,16 @@ func (l *Ledger) FundSummary(ctx context.Context, q sqlx.QueryerContext, communi
 	err := q.QueryRowxContext(ctx, `
 		SELECT COALESCE(sum(remaining), 0) AS available, COALESCE(sum(allocated), 0) AS allocated,
 		       COALESCE(sum(deficit), 0) AS deficit, COALESCE(sum(original - reversed - deficit), 0) AS inflow
-		FROM fund_lots WHERE community_id = $1`, communityID).Scan(&s.Available, &allocated, &s.Deficit, &s.InflowTotal)
+		FROM `+realLots+` l`, communityID, realOnly).Scan(&s.Available, &allocated, &s.Deficit, &s.InflowTotal)
 	if err != nil {
 		return Summary{}, fmt.Errorf("fund: summary: %w", err)
 	}
 	if err := sqlx.GetContext(ctx, q, &s.OutflowTotal, `
-		SELECT COALESCE(sum(LEAST(disbursed, fund_committed)), 0) FROM fund_projects WHERE community_id = $1`, communityID); err != nil {
+		SELECT COALESCE(sum(LEAST(pr.disbursed, CASE WHEN $2 THEN COALESCE(r.amount, 0) ELSE pr.fund_committed END)), 0)
+		FROM fund_projects pr
+		LEFT JOIN (SELECT a.project_id, sum(a.amount) AS amount FROM fund_lot_allocations a JOIN `+realLots+` l ON l.id = a.lot_id
+		           GROUP BY a.project_id) r ON r.project_id = pr.id
+		WHERE pr.community_id = $1`, communityID, realOnly); err != nil {
 		return Summary{}, fmt.Errorf("fund: summary: %w", err)
 	}
 	s.Committed = allocated.Sub(s.OutflowTotal)
@@ -59,7 +79,7 @@ func (l *Ledger) FundSummary(ctx context.Context, q sqlx.QueryerContext, communi
 		Earmark string       `db:"earmark"`
 		Balance money.Amount `db:"balance"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT earmark, sum(remaining) AS balance FROM fund_lots WHERE community_id = $1 GROUP BY earmark ORDER BY earmark`, communityID); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT earmark, sum(remaining) AS balance FROM `+realLots+` l GROUP BY earmark ORDER BY earmark`, communityID, realOnly); err != nil {
 		return Summary{}, err
 	}
 	have := map[string]money.Amount{}
@@ -128,7 +148,10 @@ type Entry struct {
 	Memo         string    `json:"memo" db:"memo"`
 	RulesVersion *int      `json:"rules_version" db:"rules_version"`
 	At           time.Time `json:"at" db:"at"`
-	Postings     []Posting `json:"postings" db:"-"`
+	// Simulated marks sandbox money (posted to provider_clearing:sandbox):
+	// it never reached the community and public figures leave it out.
+	Simulated bool      `json:"simulated" db:"simulated"`
+	Postings  []Posting `json:"postings" db:"-"`
 	// FundAmount is the entry's effect on fund earmarks: + money in, − money out.
 	FundAmount money.Amount `json:"fund_amount" db:"-"`
 }
@@ -140,6 +163,7 @@ type EntryFilter struct {
 	Kind     string
 	Limit    int
 	Cursor   string
+	RealOnly bool // leave out simulated (sandbox) entries
 }
 
 // Entries lists entries newest first, with their postings.
@@ -176,7 +200,10 @@ func (l *Ledger) Entries(ctx context.Context, q sqlx.QueryerContext, communityID
 		where += fmt.Sprintf(` AND kind = $%d`, len(args))
 	}
 	entries := []Entry{}
-	if err := sqlx.SelectContext(ctx, q, &entries, `SELECT id, seq, kind, source_kind, source_id, source_ref, memo, rules_version, at
+	if f.RealOnly {
+		where += ` AND NOT simulated`
+	}
+	if err := sqlx.SelectContext(ctx, q, &entries, `SELECT id, seq, kind, source_kind, source_id, source_ref, memo, rules_version, at, simulated
 		FROM ledger_entries WHERE `+where+` ORDER BY seq DESC LIMIT $3`, args...); err != nil {
 		return nil, "", fmt.Errorf("fund: entries: %w", err)
 	}
@@ -249,7 +276,11 @@ type SourceTrace struct {
 	Gross       money.Amount `json:"gross"`
 	NetProceeds money.Amount `json:"net_proceeds"`
 	Deficit     money.Amount `json:"deficit"`
-	Lots        []LotTrace   `json:"lots"`
+	// WriteOff is what refunds of this source booked to fund_deficit beyond
+	// the fund's share (goods not returned).
+	WriteOff  money.Amount `json:"write_off"`
+	Simulated bool         `json:"simulated"` // sandbox money, not real
+	Lots      []LotTrace   `json:"lots"`
 }
 
 // TraceSource follows a sale (or group-buy, donation) into lots and projects.
@@ -264,8 +295,12 @@ func (l *Ledger) TraceSource(ctx context.Context, q sqlx.QueryerContext, communi
 		Gross       money.Amount `db:"gross"`
 		Net         money.Amount `db:"net"`
 		ReversedNet money.Amount `db:"reversed_net"`
+		Simulated   bool         `db:"simulated"`
+		WriteOff    money.Amount `db:"write_off"`
 	}
-	err := sqlx.GetContext(ctx, q, &pr, `SELECT entry_id, source_ref, at, gross, net, reversed_net FROM fund_proceeds
+	err := sqlx.GetContext(ctx, q, &pr, `SELECT entry_id, source_ref, at, gross, net, reversed_net, simulated,
+			(SELECT COALESCE(sum(write_off), 0) FROM fund_reversals r WHERE r.proceeds_entry_id = p.entry_id) AS write_off
+		FROM fund_proceeds p
 		WHERE community_id = $1 AND source_kind = $2 AND source_id = $3`, communityID, sourceKind, sourceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SourceTrace{}, apperr.NotFoundf("no fund money from this %s", sourceKind)
@@ -274,7 +309,7 @@ func (l *Ledger) TraceSource(ctx context.Context, q sqlx.QueryerContext, communi
 		return SourceTrace{}, fmt.Errorf("fund: trace: %w", err)
 	}
 	t := SourceTrace{SourceKind: sourceKind, SourceID: sourceID, SourceRef: pr.SourceRef, At: pr.At, Gross: pr.Gross,
-		NetProceeds: pr.Net.Sub(pr.ReversedNet), Lots: []LotTrace{}}
+		NetProceeds: pr.Net.Sub(pr.ReversedNet), WriteOff: pr.WriteOff, Simulated: pr.Simulated, Lots: []LotTrace{}}
 	var lots []struct {
 		ID        string       `db:"id"`
 		Earmark   string       `db:"earmark"`

@@ -65,29 +65,67 @@ func (l *Ledger) PostTransfer(ctx context.Context, tx *sqlx.Tx, t Transfer) (str
 		}
 		return "", err
 	}
+	postings := []posting{{t.Debit, t.Amount}, {t.Credit, t.Amount.Neg()}}
+	acctIDs, amounts, err := mergePostings(ids, postings)
+	if err != nil {
+		return "", err
+	}
+	// A replay returns the first entry when it carries the same accounts and
+	// amount, and is refused when it does not.
+	if id, ok, err := sameTransfer(ctx, tx, t, acctIDs, amounts); err != nil || ok {
+		return id, err
+	}
+	if err := checkRealMoney(ctx, tx, ids, postings); err != nil {
+		return "", err
+	}
 	var id string
 	err = tx.GetContext(ctx, &id, `
-		INSERT INTO ledger_entries (community_id, kind, source_kind, source_id, source_ref, memo, at)
-		VALUES ($1, 'transfer', $2, $3, $4, $5, $6)
+		INSERT INTO ledger_entries (community_id, kind, source_kind, source_id, source_ref, memo, at, simulated)
+		VALUES ($1, 'transfer', $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (community_id, source_kind, source_id) WHERE kind = 'transfer' DO NOTHING
-		RETURNING id`, t.CommunityID, t.SourceKind, t.SourceID, t.SourceRef, t.Memo, at)
+		RETURNING id`, t.CommunityID, t.SourceKind, t.SourceID, t.SourceRef, t.Memo, at, isSimulated(postings))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.GetContext(ctx, &id, `SELECT id FROM ledger_entries WHERE community_id = $1 AND kind = 'transfer' AND source_kind = $2 AND source_id = $3`,
-			t.CommunityID, t.SourceKind, t.SourceID)
+		// A concurrent transaction wrote the same source while we waited.
+		id, ok, err := sameTransfer(ctx, tx, t, acctIDs, amounts)
+		if err == nil && !ok {
+			err = fmt.Errorf("fund: transfer %s/%s vanished", t.SourceKind, t.SourceID)
+		}
 		return id, err
 	}
 	if err != nil {
 		return "", fmt.Errorf("fund: insert transfer: %w", err)
 	}
-	acctIDs, amounts, err := mergePostings(ids, []posting{{t.Debit, t.Amount}, {t.Credit, t.Amount.Neg()}})
-	if err != nil {
+	if err := insertPostings(ctx, tx, id, acctIDs, amounts, postings); err != nil {
 		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO ledger_postings (entry_id, account_id, amount)
-		SELECT $1, a, m::numeric FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS w(a, m, o) ORDER BY o`,
-		id, pqArray(acctIDs), pqArray(amounts)); err != nil {
-		return "", fmt.Errorf("fund: insert postings: %w", err)
-	}
 	return id, nil
+}
+
+// sameTransfer looks up a transfer already written for t's source: ok is
+// false when there is none; an idempotency conflict when its postings differ
+// from acctIDs/amounts (the merged postings of t).
+func sameTransfer(ctx context.Context, tx *sqlx.Tx, t Transfer, acctIDs, amounts []string) (string, bool, error) {
+	var rows []struct {
+		EntryID   string       `db:"entry_id"`
+		AccountID string       `db:"account_id"`
+		Amount    money.Amount `db:"amount"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT e.id AS entry_id, p.account_id, p.amount FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
+		WHERE e.community_id = $1 AND e.kind = 'transfer' AND e.source_kind = $2 AND e.source_id = $3
+		ORDER BY p.account_id`, t.CommunityID, t.SourceKind, t.SourceID); err != nil {
+		return "", false, fmt.Errorf("fund: read transfer: %w", err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	same := len(rows) == len(acctIDs)
+	for i := 0; same && i < len(rows); i++ {
+		same = rows[i].AccountID == acctIDs[i] && rows[i].Amount.String() == money.MustParse(amounts[i]).String()
+	}
+	if !same {
+		return "", false, apperr.New(apperr.IdempotencyConflict,
+			"transfer %s %s was already posted with other accounts or another amount", t.SourceKind, t.SourceID).WithField("source_id")
+	}
+	return rows[0].EntryID, true, nil
 }

@@ -36,7 +36,10 @@ func TestGroupBuyMoneyThroughEscrow(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	accts, _ := l.Accounts(ctx, d, cid)
+	accts, err := l.Accounts(ctx, d, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range accts {
 		if a.Kind == fund.KindGroupBuyEscrow && !a.Balance.IsZero() {
 			t.Fatalf("escrow holds %s after settlement and refund", a.Balance)

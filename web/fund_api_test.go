@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -20,13 +21,19 @@ import (
 )
 
 // postSale puts a sale's proceeds into the env's fund through the fund
-// package (the checkout does the same inside its own transaction).
+// package (the checkout does the same inside its own transaction). The money
+// arrives in WeChat Pay's clearing account: real money, counted publicly.
 func (e *env) postSale(id, gross, cost string) fund.Posted {
+	e.t.Helper()
+	return e.postSaleVia(fund.ProviderClearing("wechatpay"), id, gross, cost)
+}
+
+func (e *env) postSaleVia(debit fund.AccountRef, id, gross, cost string) fund.Posted {
 	e.t.Helper()
 	var p fund.Posted
 	err := db.InTx(context.Background(), e.DB, func(tx *sqlx.Tx) (err error) {
 		p, err = fund.New(e.DB).PostProceeds(context.Background(), tx, fund.Proceeds{CommunityID: e.Com.ID, SourceKind: fund.SourceSale,
-			SourceID: id, SourceRef: "WH-" + id, DebitAccount: fund.ProviderClearing("sandbox"),
+			SourceID: id, SourceRef: "WH-" + id, DebitAccount: debit,
 			Gross: money.MustParse(gross), SupplierCost: money.MustParse(cost)})
 		return err
 	})
@@ -34,6 +41,20 @@ func (e *env) postSale(id, gross, cost string) fund.Posted {
 		e.t.Fatal(err)
 	}
 	return p
+}
+
+// bankIn moves money into the bank (the 邻长 deposits collected cash, the
+// provider settles) so that disbursements can be paid from it.
+func (e *env) bankIn(from fund.AccountRef, amount string) {
+	e.t.Helper()
+	err := db.InTx(context.Background(), e.DB, func(tx *sqlx.Tx) error {
+		_, err := fund.New(e.DB).PostTransfer(context.Background(), tx, fund.Transfer{CommunityID: e.Com.ID, SourceKind: "bank_deposit",
+			SourceID: fmt.Sprintf("%s-%s-%d", from.Kind, amount, time.Now().UnixNano()), Debit: fund.Bank(), Credit: from, Amount: money.MustParse(amount)})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func TestFundAPIFromRulesToTrace(t *testing.T) {
@@ -115,8 +136,14 @@ func TestFundAPIFromRulesToTrace(t *testing.T) {
 		t.Fatalf("last contribution: %d %v", st, body)
 	}
 
-	// Disbursements: never more than the project holds; then a voucher.
+	// Disbursements: never more than the project holds, nor than the bank
+	// holds; then a voucher.
 	dpath := e.c() + "/projects/" + pid + "/disbursements"
+	st, body = e.call("POST", dpath, treasurer, map[string]string{"amount": "180.00", "payee": "玻璃店", "memo": "玻璃"}, "Idempotency-Key", "d-early")
+	if st != 409 || errorOf(body)["message"] != "the bank account holds ¥0.00; it cannot pay ¥180.00" {
+		t.Fatalf("disbursement before the money reached the bank: %d %v", st, body)
+	}
+	e.bankIn(fund.Contributions("cash"), "220.00") // the 邻长 deposits the residents' cash
 	if st, body := e.call("POST", dpath, treasurer, map[string]string{"amount": "300.01", "payee": "玻璃店", "memo": "玻璃"}, "Idempotency-Key", "d0"); st != 409 {
 		t.Fatalf("overdraw: %d %v", st, body)
 	}
@@ -233,6 +260,130 @@ func tinyPNG() []byte {
 	var buf bytes.Buffer
 	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 4, 4)))
 	return buf.Bytes()
+}
+
+// A cash donation handed to the community office arrives in residents'
+// collected money (it used to be refused with 422).
+func TestDonationCashAndBank(t *testing.T) {
+	e := newEnv(t)
+	treasurer := e.Tokens["treasurer"]
+	st, body := e.call("POST", e.c()+"/donations", treasurer, map[string]string{"amount": "200.00", "method": "cash", "donor": "牡丹茶社"}, "Idempotency-Key", "don-cash")
+	if st != 201 || body["amount"] != "200.00" || !strings.HasPrefix(body["trace_url"].(string), "/t/") {
+		t.Fatalf("cash donation: %d %v", st, body)
+	}
+	st, body = e.call("POST", e.c()+"/donations", treasurer, map[string]string{"amount": "50.00", "method": "bank"}, "Idempotency-Key", "don-bank")
+	if st != 201 || body["amount"] != "50.00" {
+		t.Fatalf("bank donation: %d %v", st, body)
+	}
+	if st, body := e.call("POST", e.c()+"/donations", treasurer, map[string]string{"amount": "5.00", "method": "gold"}, "Idempotency-Key", "don-x"); st != 422 {
+		t.Fatalf("unknown method: %d %v", st, body)
+	}
+	st, body = e.call("GET", e.c()+"/ledger/accounts", treasurer, nil)
+	if st != 200 {
+		t.Fatalf("accounts: %d %v", st, body)
+	}
+	got := map[string]string{}
+	for _, a := range body["items"].([]any) {
+		a := a.(map[string]any)
+		got[a["kind"].(string)+":"+a["key"].(string)] = a["balance"].(string)
+	}
+	if got["contributions:cash"] != "200.00" || got["bank:"] != "50.00" || got["fund_earmark:general"] != "250.00" {
+		t.Fatalf("accounts after donations: %v", got)
+	}
+	if st, body := e.call("GET", e.c()+"/ledger/verify", treasurer, nil); st != 200 || body["ok"] != true {
+		t.Fatalf("verify: %d %v", st, body)
+	}
+}
+
+// Residents' money is given back when a project is rejected, once, and only
+// by the fund's managers; an approved project keeps it.
+func TestProjectContributionRefund(t *testing.T) {
+	e := newEnv(t)
+	admin, treasurer, leader := e.Tokens["admin"], e.Tokens["treasurer"], e.Tokens["leader"]
+	e.postSale("s1", "100.00", "0")
+	propose := func(title string) string {
+		st, body := e.call("POST", e.c()+"/projects", leader, map[string]string{"title": title, "budget": "300.00", "fund_share": "50.00"})
+		if st != 201 {
+			t.Fatalf("propose: %d %v", st, body)
+		}
+		return body["id"].(string)
+	}
+	give := func(pid, key string) string {
+		st, body := e.call("POST", e.c()+"/projects/"+pid+"/contributions", leader,
+			map[string]string{"amount": "40.00", "method": "cash", "contributor": "李阿姨", "receipt_no": key}, "Idempotency-Key", key)
+		if st != 201 {
+			t.Fatalf("contribution: %d %v", st, body)
+		}
+		return body["id"].(string)
+	}
+	pid := propose("邻里文化墙")
+	kid := give(pid, "WHL-1")
+	if st, body := e.call("POST", e.c()+"/projects/"+pid+"/reject", admin, nil); st != 200 {
+		t.Fatalf("reject: %d %v", st, body)
+	}
+	path := e.c() + "/projects/" + pid + "/contributions/" + kid + "/refund"
+	if st, _ := e.call("POST", path, leader, nil); st != 403 {
+		t.Fatalf("a 邻长 refunded: %d", st)
+	}
+	st, body := e.call("POST", path, treasurer, nil)
+	if st != 200 || body["amount"] != "40.00" || body["project"].(map[string]any)["crowdfunded"] != "0.00" {
+		t.Fatalf("refund: %d %v", st, body)
+	}
+	entry := body["entry_id"]
+	st, body = e.call("POST", path, treasurer, nil)
+	if st != 200 || body["entry_id"] != entry {
+		t.Fatalf("refund again: %d %v", st, body)
+	}
+	st, body = e.call("GET", e.c()+"/projects/"+pid+"/contributions", treasurer, nil)
+	if st != 200 || body["items"].([]any)[0].(map[string]any)["refunded_at"] == nil {
+		t.Fatalf("contributions after the refund: %d %v", st, body)
+	}
+	if st, _ := e.call("POST", e.c()+"/projects/"+pid+"/contributions/00000000-0000-4000-8000-000000000000/refund", treasurer, nil); st != 404 {
+		t.Fatalf("unknown contribution: %d", st)
+	}
+	qid := propose("楼道灯")
+	k2 := give(qid, "WHL-2")
+	if st, body := e.call("POST", e.c()+"/projects/"+qid+"/approve", admin, nil); st != 200 {
+		t.Fatalf("approve: %d %v", st, body)
+	}
+	if st, body := e.call("POST", e.c()+"/projects/"+qid+"/contributions/"+k2+"/refund", treasurer, nil); st != 409 {
+		t.Fatalf("refund from an approved project: %d %v", st, body)
+	}
+	if st, body := e.call("GET", e.c()+"/ledger/verify", treasurer, nil); st != 200 || body["ok"] != true {
+		t.Fatalf("verify: %d %v", st, body)
+	}
+}
+
+// Sandbox money is marked in the ledger and left out of the public figures.
+func TestPublicFundLeavesOutSimulatedMoney(t *testing.T) {
+	e := newEnv(t)
+	treasurer := e.Tokens["treasurer"]
+	e.postSale("real", "100.00", "40.00")                                      // 60 real
+	e.postSaleVia(fund.ProviderClearing("sandbox"), "sim", "500.00", "100.00") // 400 simulated
+	st, body := e.call("GET", "/api/v1/public/"+e.Com.Slug+"/fund", "", nil)
+	if st != 200 || body["headline"].(map[string]any)["fund_injected"] != "60.00" || body["fund"].(map[string]any)["balance"] != "60.00" {
+		t.Fatalf("public fund counts sandbox money: %d %v", st, body)
+	}
+	st, body = e.call("GET", e.c()+"/fund", treasurer, nil)
+	if st != 200 || body["inflow_total"] != "460.00" {
+		t.Fatalf("the treasurer's fund: %d %v", st, body)
+	}
+	st, body = e.call("GET", e.c()+"/ledger/entries", treasurer, nil)
+	if st != 200 {
+		t.Fatalf("entries: %d %v", st, body)
+	}
+	sim := map[string]any{}
+	for _, it := range body["items"].([]any) {
+		it := it.(map[string]any)
+		sim[it["source_id"].(string)] = it["simulated"]
+	}
+	if sim["real"] != false || sim["sim"] != true {
+		t.Fatalf("simulated flags in the ledger API: %v", sim)
+	}
+	st, page := e.raw("GET", "/c/"+e.Com.Slug, "", nil)
+	if st != 200 || strings.Contains(string(page), "460.00") || !strings.Contains(string(page), "60.00") {
+		t.Fatalf("transparency page: %d", st)
+	}
 }
 
 var _ = fmt.Sprint

@@ -56,6 +56,8 @@ func (e *env) seedFundPage() fund.Posted {
 			return err
 		})
 		if pr.done {
+			e.bankIn(fund.Contributions("cash"), amount.String()) // residents' cash deposited
+			e.bankIn(fund.ProviderClearing("wechatpay"), p.FundShare.String())
 			step(func(tx *sqlx.Tx) error {
 				_, _, err := l.Disburse(ctx, tx, e.Com.ID, p.ID, fund.DisbursementInput{Amount: p.Budget, Payee: "某建材店", Memo: "材料"})
 				return err

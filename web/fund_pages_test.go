@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"shelin/fund"
 )
 
 // submit clicks a form's button and waits until the next page has loaded.
@@ -108,6 +110,7 @@ func TestBrowserFundPagesProjectFlow(t *testing.T) {
 	if !strings.Contains(msg, "项目账上只有 ¥1000.00") {
 		t.Fatalf("overdraw message %q", msg)
 	}
+	e.bankIn(fund.Contributions("cash"), "700.00") // the 邻长 deposits the residents' cash
 	err = chromedp.Do(ctx,
 		chromedp.SetValue("#d-amount", "600"),
 		chromedp.SetValue("#d-payee", "洛阳玻璃店"),

@@ -121,6 +121,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/communities/:cid/projects/:id/complete", projectHelpers, "Complete a project with the number of residents benefited", s.completeProject, false},
 		{"POST", "/api/v1/communities/:cid/projects/:id/contributions", projectHelpers, "Record residents' contribution (cash or QR) (Idempotency-Key)", s.createContribution, false},
 		{"GET", "/api/v1/communities/:cid/projects/:id/contributions", projectHelpers, "A project's contributions", s.listContributions, false},
+		{"POST", "/api/v1/communities/:cid/projects/:id/contributions/:kid/refund", fundManagers, "Give a contribution back (project rejected or not yet approved; idempotent)", s.refundContribution, false},
 		{"POST", "/api/v1/communities/:cid/projects/:id/disbursements", fundManagers, "Pay project money to a payee (Idempotency-Key)", s.createDisbursement, false},
 		{"GET", "/api/v1/communities/:cid/projects/:id/disbursements", fundReaders, "A project's disbursements", s.listDisbursements, false},
 		{"PUT", "/api/v1/communities/:cid/disbursements/:id/voucher", fundManagers, "Upload a disbursement's voucher photo (multipart image)", s.putVoucher, false},
