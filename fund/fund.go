@@ -165,18 +165,6 @@ type Reversal struct {
 	CreditAccount AccountRef     // where the refund is paid from; zero value: the original debit account
 	Parts         *ReversalParts // nil: pro rata over every credit posting
 	At            time.Time
-	// Parts, when set, names exactly what each credit gives back (per-line
-	// refunds); nil reverses every credit in proportion.
-	Parts *ReversalParts
-}
-
-// ReversalParts names exactly what a refund takes back from each credit of the original entry.
-type ReversalParts struct {
-	SupplierCost money.Amount // cost that comes back (only for units returned to stock)
-	Makers       []MakerPart  // makers' shares that come back (only for restocked units), by maker name as posted
-	ProviderFee  money.Amount // fee share the provider gives back
-	Fund         money.Amount // taken from the source's fund lots
-	WriteOff     money.Amount // loss beyond the line's fund share (goods not returned): debited to fund_deficit
 }
 
 // ReversalParts names exactly what a refund takes back from each credit of

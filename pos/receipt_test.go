@@ -34,9 +34,9 @@ func TestReceiptShowsFundShareAndRefunds(t *testing.T) {
 			t.Errorf("receipt JSON lacks %q: %s", k, b)
 		}
 	}
-	// Net 87.00 − 42.00 = 45.00; refunding ¥5.50 of ¥87.00 reverses that
-	// share of every posting: 45.00 × 5.50/87 = 2.84 leaves 42.16.
-	if r.Total.String() != "87.00" || r.Fund.Amount.String() != "42.16" || r.Method != "cash" || len(r.Refunds) != 1 {
+	// Net 87.00 − 42.00 = 45.00; refunding one card (¥5.50, cost ¥1.00,
+	// restocked) gives back its cost and its own fund share 4.50: 40.50.
+	if r.Total.String() != "87.00" || r.Fund.Amount.String() != "40.50" || r.Method != "cash" || len(r.Refunds) != 1 {
 		t.Fatalf("receipt %s", b)
 	}
 	if r.Lines[1].RefundedQty != 1 || r.Stall != "牡丹园摊位" || !strings.HasPrefix(r.TraceURL, "http://shelin.test/t/") {
@@ -54,7 +54,7 @@ func TestReceiptShowsFundShareAndRefunds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{s.Order.Number, "合计 ¥87.00", "其中 ¥42.16 进入", "找零 Change", "-¥5.50", r.URL} {
+	for _, want := range []string{s.Order.Number, "合计 ¥87.00", "其中 ¥40.50 进入", "找零 Change", "-¥5.50", r.URL} {
 		if !bytes.Contains(text, []byte(want)) {
 			t.Errorf("ESC/POS lacks %q", want)
 		}
