@@ -2,12 +2,13 @@ package web
 
 import "github.com/gofiber/fiber/v2"
 
-// verifyLedger proves the ledger sound: entries balance, balances equal the
-// sums of postings, lots are conserved.
+// verifyLedger is GET {c}/ledger/verify: the whole-system verification (the
+// fund's invariants, stock against movements, every sale's money and stock
+// against the ledger) in one snapshot. {"ok","entries","sales","problems"}.
 func (s *Server) verifyLedger(c *fiber.Ctx) error {
-	v, err := s.fundLedger().Verify(c.UserContext(), community(c).ID)
+	r, err := s.pos.svc.Verify(c.UserContext(), community(c).ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return c.JSON(r)
 }

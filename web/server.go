@@ -67,6 +67,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 		workers: river.NewWorkers()}
 	s.inv = inventory.New(d)
 	s.initPOS()
+	s.registerStuckGauge()
 	s.registerJobs()
 	return s, nil
 }

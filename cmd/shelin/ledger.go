@@ -1,14 +1,6 @@
 package main
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"sort"
-
-	"shelin/fund"
-	"shelin/identity"
-)
+import "errors"
 
 // cmdLedger runs ledger maintenance: `shelin ledger verify` proves, for every
 // community, that entries balance and stored balances equal their postings.
@@ -16,44 +8,5 @@ func cmdLedger(args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: shelin ledger verify [--database-url URL]")
 	}
-	ctx := context.Background()
-	d, err := openForCommand("ledger verify", args[1:])
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	results, err := fund.New(d).VerifyAll(ctx)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	coms, err := identity.New(d).Communities(ctx)
-	if err != nil {
-		return err
-	}
-	for _, c := range coms {
-		names[c.ID] = c.Slug
-	}
-	ids := make([]string, 0, len(results))
-	for id := range results {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
-	bad := 0
-	for _, id := range ids {
-		r := results[id]
-		status := "ok"
-		if !r.OK {
-			status = "PROBLEMS"
-			bad++
-		}
-		fmt.Printf("%-20s %-8s %d entries\n", names[id], status, r.Entries)
-		for _, p := range r.Problems {
-			fmt.Printf("    %s\n", p)
-		}
-	}
-	if bad > 0 {
-		return fmt.Errorf("%d community ledger(s) have problems", bad)
-	}
-	return nil
+	return cmdVerify("ledger verify", args[1:])
 }

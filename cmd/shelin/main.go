@@ -22,7 +22,9 @@ Usage:
   shelin seed-demo [flags]    load the Wuhan Road demo data (once)
   shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
                               (started if needed) unless DATABASE_URL is already set
-  shelin ledger verify        check every community's ledger
+  shelin verify               check every community: ledger, stock, and every sale's money
+                              and stock against the ledger, in one snapshot each
+  shelin ledger verify        the same (alias)
   shelin stock verify         check every stock level against its movements and lots
   shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
@@ -48,6 +50,8 @@ func main() {
 		err = cmdSeedDemo(args)
 	case "pg":
 		err = cmdPG(args)
+	case "verify":
+		err = cmdVerify("verify", args)
 	case "ledger":
 		err = cmdLedger(args)
 	case "stock":

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"shelin/fund"
+	"shelin/identity"
+	"shelin/inventory"
+	"shelin/pos"
+)
+
+// cmdVerify is `shelin verify` (and its alias `shelin ledger verify`): for
+// every community, in one snapshot each, the fund's invariants, stock
+// against movements, and every sale's money and stock against the ledger.
+// It prints each violation with the ids involved and fails when there is one.
+func cmdVerify(name string, args []string) error {
+	ctx := context.Background()
+	d, err := openForCommand(name, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	svc := &pos.Service{DB: d, Inventory: inventory.New(d), Fund: fund.New(d)}
+	reports, ids, err := svc.VerifyAll(ctx)
+	if err != nil {
+		return err
+	}
+	coms, err := identity.New(d).Communities(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, c := range coms {
+		names[c.ID] = c.Slug
+	}
+	bad, entries, sales := 0, 0, 0
+	for _, id := range ids {
+		r := reports[id]
+		status := "ok"
+		if !r.OK {
+			status = "PROBLEMS"
+			bad++
+		}
+		entries += r.Entries
+		sales += r.Sales
+		fmt.Printf("%-20s %-8s %d entries, %d sales\n", names[id], status, r.Entries, r.Sales)
+		for _, p := range r.Problems {
+			fmt.Printf("    %s\n", p)
+		}
+	}
+	fmt.Printf("verified %d communities, %d ledger entries, %d sales: %d with problems\n", len(ids), entries, sales, bad)
+	if bad > 0 {
+		return errors.New("verification found problems")
+	}
+	return nil
+}
