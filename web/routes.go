@@ -184,6 +184,8 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/:cid/pos", admins, "Stalls and tablets page: prefixes, pairing codes, 收款码, flagged payments", s.pagePOSAdmin, true},
 		{"POST", "/admin/:cid/pos/stalls", admins, "Set a stall's order prefix from the page", s.pagePOSAdminStall, true},
 		{"POST", "/admin/:cid/pos/devices", admins, "Make a tablet pairing code from the page", s.pagePOSAdminDevice, true},
+		{"GET", "/admin/:cid/suspense", managers, "Held money page: payments that could not complete a sale, with refund and complete", s.pageSuspense, true},
+		{"POST", "/admin/:cid/suspense/:id", managers, "Refund held money or complete its sale from the page", s.pageSuspenseAction, true},
 		{"POST", "/admin/:cid/pos/static", admins, "Upload the 收款码 from the page", s.pagePOSAdminStatic, true},
 
 		// --- groupbuy ---
