@@ -178,11 +178,19 @@
     if (sale.payment.provider === 'sandbox') nodes.push(P.el('p', { class: 'sim', text: P.t('simulation') }));
     var row = P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', id: 'qr-cancel', text: P.t('cancel'), onclick: async function () {
       try { await P.api('POST', P.base() + '/sales/' + sale.id + '/cancel', {}); P.closeSheet(); P.loadCatalog(); }
-      catch (e) { P.toast(P.errorText(e)); }
+      catch (e) {
+        // 409: the customer paid just before the cancel; the sale is paid.
+        if (e.status === 409) { try { var s = await P.api('GET', P.base() + '/sales/' + sale.id); if (s.status === 'paid') { paid(s); return; } } catch (e2) { /* fall through */ } }
+        P.toast(P.errorText(e));
+      }
     } })]);
     if (sale.payment.provider === 'static') {
       row.appendChild(P.el('button', { class: 'primary', id: 'static-confirm', text: P.t('static.confirm'), onclick: async function () {
-        try { var s = await P.api('POST', P.base() + '/sales/' + sale.id + '/confirm-static', {}); paid(s); } catch (e) { P.toast(P.errorText(e)); }
+        try {
+          var s = await P.api('POST', P.base() + '/sales/' + sale.id + '/confirm-static', {});
+          if (s.held) { status.textContent = P.t('static.held', P.yuan(s.held.amount)); status.className = 'qr-status error'; return; }
+          paid(s);
+        } catch (e) { P.toast(P.errorText(e)); }
       } }));
     }
     nodes.push(row);
