@@ -9,7 +9,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"shelin/identity"
 	"shelin/internal/apperr"
+	"shelin/internal/db"
 )
 
 // ApprovalTTL is how long an approval token works after the second person
@@ -77,10 +79,24 @@ func (s *Service) IssueApproval(ctx context.Context, communityID string, r Appro
 	if a.DisplayName == "" {
 		a.DisplayName = u.Login
 	}
-	err = s.DB.GetContext(ctx, &a.ExpiresAt, `INSERT INTO pos_approval_tokens
-		(community_id, action, token_hash, requested_by, approved_by, device_id, expires_at)
-		VALUES ($1,$2,$3,$4,$5,$6, now() + make_interval(secs => $7)) RETURNING expires_at`,
-		communityID, r.Action, hash(token), r.RequestedBy, u.ID, nullable(r.DeviceID), ApprovalTTL.Seconds())
+	// The token and its audit row (who asked, who approved, never the
+	// token or the PIN) are written together.
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var row struct {
+			ID        string    `db:"id"`
+			ExpiresAt time.Time `db:"expires_at"`
+		}
+		if err := tx.GetContext(ctx, &row, `INSERT INTO pos_approval_tokens
+			(community_id, action, token_hash, requested_by, approved_by, device_id, expires_at)
+			VALUES ($1,$2,$3,$4,$5,$6, now() + make_interval(secs => $7)) RETURNING id, expires_at`,
+			communityID, r.Action, hash(token), r.RequestedBy, u.ID, nullable(r.DeviceID), ApprovalTTL.Seconds()); err != nil {
+			return err
+		}
+		a.ExpiresAt = row.ExpiresAt
+		return identity.Audit(ctx, tx, identity.AuditEntry{CommunityID: communityID, UserID: r.RequestedBy, Action: "approve",
+			Entity: "approval", EntityID: row.ID, After: map[string]any{"action": r.Action, "requested_by": r.RequestedBy,
+				"approved_by": u.ID, "device_id": r.DeviceID, "expires_at": row.ExpiresAt}})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func startServer(t *testing.T, d *sqlx.DB, dbURL string) (string, *web.Server) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err := web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
+	srv, err := web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret", Sandbox: true,
 		DatabaseURL: dbURL, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d)
 	if err != nil {
 		t.Fatal(err)
