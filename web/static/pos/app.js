@@ -16,6 +16,11 @@
     P.$('shift-open-quick').onclick = P.openShiftSheet;
     P.$('pin-back').onclick = P.showWho;
     P.$('pair-submit').onclick = pair;
+    P.$('pending-failed-ok').onclick = function () {
+      var box = P.$('pending-failed');
+      Array.prototype.slice.call(box.querySelectorAll('.pending-failed-item')).forEach(function (n) { n.remove(); });
+      box.hidden = true;
+    };
     var d;
     try { d = await P.api('GET', '/api/v1/pos/device'); }
     catch (e) {
