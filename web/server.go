@@ -26,11 +26,11 @@ type Config struct {
 	// Sandbox turns the simulated payment provider on (SHELIN_SANDBOX=on:
 	// `shelin dev`, `make run`, tests). Off, the provider is not registered
 	// and its wallet pages and webhook answer 404.
-	Sandbox bool
-	DatabaseURL   string // for LISTEN (live sale events); without it streams poll
-	Version       string
-	Logger        *slog.Logger
-	BodyLimit     int // bytes; default 8 MiB (image uploads)
+	Sandbox     bool
+	DatabaseURL string // for LISTEN (live sale events); without it streams poll
+	Version     string
+	Logger      *slog.Logger
+	BodyLimit   int // bytes; default 8 MiB (image uploads)
 }
 
 // Server holds the domain services the handlers call.
