@@ -294,3 +294,51 @@ func TestTabletRefusedPendingSaleIsShownAfterAReload(t *testing.T) {
 	screenshot(t, tab, "pos-12-pending-refused-1280x800")
 	do(t, tab, "dismiss", chromedp.Click("#pending-failed-ok"), chromedp.WaitNotVisible("#pending-failed"))
 }
+
+// A discounted sale queued while offline survives the tablet being closed
+// (its sign-in gone): after the volunteer signs in again, the queued sale is
+// sent with its key, body and approval token, and is made once.
+func TestTabletQueuedSaleIsSentAfterSigningInAgain(t *testing.T) {
+	p := newPOSEnv(t, 10)
+	approver := p.addApprover()
+	tab := tabletSignedIn(t, p)
+	do(t, tab, "discount", chromedp.Click("#tile-MDS-6"), chromedp.Click("#cart-discount"), chromedp.WaitVisible("#dkey-3"),
+		chromedp.Click("#dkey-3"), chromedp.SetValue("#discount-approver", approver), chromedp.SendKeys("#discount-pin", approverPIN),
+		chromedp.Click("#discount-apply"), chromedp.WaitVisible("#discount-line"))
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){
+		const real = window.fetch;
+		window.fetch = async function(url, opts) {
+			if (opts && opts.method === 'POST' && String(url).endsWith('/sales')) throw new TypeError('offline');
+			return real(url, opts);
+		};
+		return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "cash", chromedp.Click("#pay-cash"), chromedp.WaitVisible("#quick-exact"), chromedp.Click("#quick-exact"),
+		chromedp.Click("#cash-done"), chromedp.WaitVisible("#sale-pending"))
+	// The tab is closed: its sign-in (sessionStorage) is gone, the queue (localStorage) stays.
+	vol := p.Users[identity.Volunteer]
+	do(t, tab, "reopen", chromedp.Evaluate[chromedp.Void](`sessionStorage.clear()`), chromedp.Reload(),
+		chromedp.WaitVisible(`#who-list button[data-user="`+vol.ID+`"]`), chromedp.WaitVisible("#pending"))
+	var n int
+	if err := p.DB.Get(&n, `SELECT count(*) FROM orders WHERE community_id=$1`, p.Com.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d sales before signing in", n)
+	}
+	do(t, tab, "sign in", chromedp.Click(`#who-list button[data-user="`+vol.ID+`"]`),
+		chromedp.WaitVisible("#pin-2"), chromedp.Click("#pin-2"), chromedp.Click("#pin-4"), chromedp.Click("#pin-6"), chromedp.Click("#pin-8"),
+		chromedp.Click("#pin-ok"), chromedp.WaitVisible("#tiles"),
+		chromedp.Poll[chromedp.Void](`localStorage.getItem('pos.pending') === '{}'`, chromedp.WithPollingTimeout(15*time.Second)))
+	var total string
+	if err := p.DB.Get(&total, `SELECT total::text FROM orders WHERE community_id=$1`, p.Com.ID); err != nil {
+		t.Fatal(err)
+	}
+	if total != "35.00" {
+		t.Fatalf("the queued discounted sale: total %q", total)
+	}
+	if hidden, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById('pending-failed').hidden`)); err != nil || !hidden {
+		t.Fatalf("the sale went through and must not be reported as failed (%v)", err)
+	}
+}

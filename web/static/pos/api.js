@@ -98,29 +98,39 @@ window.POS = window.POS || {};
     savePending();
     return P.retry(key, onWait);
   };
+  var inflight = {};
   P.retry = async function (key, onWait) {
     var r = pending[key], delay = 800;
-    for (;;) {
-      try {
-        var data = await P.api(r.method, r.path, r.body, key);
-        delete pending[key]; savePending();
-        return data;
-      } catch (e) {
-        if (!e.network && !(e.status >= 500)) { delete pending[key]; savePending(); throw e; }
-        if (onWait) onWait();
-        await new Promise(function (ok) { setTimeout(ok, delay); });
-        delay = Math.min(delay * 2, 8000);
+    inflight[key] = true;
+    try {
+      for (;;) {
+        try {
+          var data = await P.api(r.method, r.path, r.body, key);
+          delete pending[key]; savePending();
+          return data;
+        } catch (e) {
+          // Nobody signed in (a closed tab, an expired session): the write
+          // stays queued and is resumed after the next sign-in.
+          if (e.status === 401) throw e;
+          if (!e.network && !(e.status >= 500)) { delete pending[key]; savePending(); throw e; }
+          if (onWait) onWait();
+          await new Promise(function (ok) { setTimeout(ok, delay); });
+          delay = Math.min(delay * 2, 8000);
+        }
       }
-    }
+    } finally { delete inflight[key]; }
   };
-  // resumePending replays what was pending at start. A write the server
-  // refuses is never dropped silently: the volunteer is told to check the
-  // drawer (cash may have been taken for it).
+  // resumePending replays what is queued (at start and after each sign-in)
+  // with the same keys and bodies. A write the server refuses is never
+  // dropped silently: the volunteer is told to check the drawer (cash may
+  // have been taken for it).
   P.resumePending = function () {
     savePending();
+    if (!P.state.token) return;
     Object.keys(pending).forEach(function (k) {
+      if (inflight[k]) return;
       var r = pending[k];
-      P.retry(k).catch(function (e) { P.pendingFailed(r, e); });
+      P.retry(k).catch(function (e) { if (e.status !== 401) P.pendingFailed(r, e); });
     });
   };
   P.pendingFailed = function (r, e) {

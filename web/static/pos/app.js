@@ -30,8 +30,7 @@
     }
     P.state.device = d.device; P.state.stall = d.stall; P.state.community = d.community; P.state.volunteers = d.volunteers;
     P.$('stall-name').textContent = d.stall.name;
-    P.resumePending();
-    if (P.state.token) { enterSell(); } else { P.showWho(); }
+    if (P.state.token) { enterSell(); } else { P.resumePending(); P.showWho(); }
   }
 
   async function pair() {
@@ -71,6 +70,7 @@
 
   async function enterSell() {
     show('screen-sell');
+    P.resumePending();
     try { await P.loadCatalog(); await P.loadShift(); } catch (e) { if (!e.network) P.toast(P.errorText(e)); }
   }
 
