@@ -148,3 +148,34 @@ func TestApprovalTokenIsBoundToItsCommunity(t *testing.T) {
 		t.Fatalf("consume in its own community: %q %v", id, err)
 	}
 }
+
+// Two writes racing for one token: exactly one gets it.
+func TestApprovalTokenRaceHasOneWinner(t *testing.T) {
+	f := setup(t, 1, 1)
+	a, err := f.s.IssueApproval(f.ctx, f.cid, pos.ApprovalRequest{Action: pos.ActionDiscount, RequestedBy: f.vol1, UserID: f.vol2, PIN: "5678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := f.consume(f.vol1, pos.ActionDiscount, a.Token)
+			errs <- err
+		}()
+	}
+	won := 0
+	for i := 0; i < n; i++ {
+		err := <-errs
+		if err == nil {
+			won++
+			continue
+		}
+		if e, ok := apperr.As(err); !ok || e.Field != "approval_token" {
+			t.Fatalf("a losing write: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d writes used one token", won)
+	}
+}
