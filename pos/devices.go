@@ -218,6 +218,9 @@ type Approver struct {
 // Approve checks a second person's PIN for a sensitive action by
 // requestedBy and returns the approver. It must be someone else, with the
 // right to sell. The caller records it with RecordApproval in its step.
+// Writes that can be replayed (sales, refunds) never carry the PIN: it is
+// checked here once by IssueApproval, which hands out an approval token
+// that the write uses with ConsumeApproval.
 func (s *Service) Approve(ctx context.Context, communityID, requestedBy string, a Approver) (identity.User, error) {
 	if a.UserID == "" || a.PIN == "" {
 		return identity.User{}, apperr.Field("approver", "a second person's PIN is needed for this")

@@ -23,10 +23,14 @@ type Config struct {
 	BaseURL       string // public URL used in links and QR codes, no trailing slash
 	SecretKey     []byte // signs cookies, encrypts stored secrets
 	SandboxSecret string // HMAC key of the sandbox payment provider
-	DatabaseURL   string // for LISTEN (live sale events); without it streams poll
-	Version       string
-	Logger        *slog.Logger
-	BodyLimit     int // bytes; default 8 MiB (image uploads)
+	// Sandbox turns the simulated payment provider on (SHELIN_SANDBOX=on:
+	// `shelin dev`, `make run`, tests). Off, the provider is not registered
+	// and its wallet pages and webhook answer 404.
+	Sandbox     bool
+	DatabaseURL string // for LISTEN (live sale events); without it streams poll
+	Version     string
+	Logger      *slog.Logger
+	BodyLimit   int // bytes; default 8 MiB (image uploads)
 }
 
 // Server holds the domain services the handlers call.

@@ -21,6 +21,7 @@ type config struct {
 	AdminPassword string
 	SecretKey     string
 	SandboxSecret string
+	Sandbox       string // "on" or "off": the simulated payment provider
 	LogFormat     string
 	Migrate       bool
 }
@@ -32,7 +33,9 @@ func envOr(k, def string) string {
 	return def
 }
 
-// register adds the flags to fs with defaults from the environment.
+// register adds the flags to fs with defaults from the environment. The
+// sandbox (simulated payments) is off unless SHELIN_SANDBOX or --sandbox
+// says on; `shelin dev` turns it on.
 func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
 	fs.StringVar(&c.Addr, "addr", envOr("SHELIN_ADDR", ":8080"), "listen address (env SHELIN_ADDR)")
@@ -41,6 +44,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminPassword, "admin-password", envOr("SHELIN_ADMIN_PASSWORD", ""), "bootstrap platform admin password, 8+ characters (env SHELIN_ADMIN_PASSWORD)")
 	fs.StringVar(&c.SecretKey, "secret-key", envOr("SHELIN_SECRET_KEY", ""), "64 hex characters (or a passphrase of 16+): encrypts stored secrets, signs cookies (env SHELIN_SECRET_KEY)")
 	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider (env SHELIN_SANDBOX_SECRET)")
+	fs.StringVar(&c.Sandbox, "sandbox", envOr("SHELIN_SANDBOX", "off"), "on or off: the simulated payment provider, its wallet page /pay/… and its webhook; never on where real money is taken (env SHELIN_SANDBOX)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
 }
 
@@ -75,14 +79,25 @@ func (c *config) check() error {
 	if len(c.SecretKey) < 16 {
 		return errors.New("SHELIN_SECRET_KEY must be at least 16 characters; best 64 hex characters (openssl rand -hex 32)")
 	}
-	if c.SandboxSecret == "" {
-		return errors.New("SHELIN_SANDBOX_SECRET is not set (the HMAC key of the sandbox payment provider)")
+	switch strings.ToLower(strings.TrimSpace(c.Sandbox)) {
+	case "on":
+		c.Sandbox = "on"
+	case "off", "":
+		c.Sandbox = "off"
+	default:
+		return fmt.Errorf("SHELIN_SANDBOX %q must be on or off", c.Sandbox)
+	}
+	if c.sandboxOn() && c.SandboxSecret == "" {
+		return errors.New("SHELIN_SANDBOX_SECRET is not set (the HMAC key of the sandbox payment provider, needed with SHELIN_SANDBOX=on)")
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return errors.New("SHELIN_LOG_FORMAT must be json or text")
 	}
 	return nil
 }
+
+// sandboxOn says whether the simulated payment provider is on.
+func (c *config) sandboxOn() bool { return c.Sandbox == "on" }
 
 // secretKey is the 32-byte key: SHELIN_SECRET_KEY itself when it is 64 hex
 // characters, else the SHA-256 of the passphrase.

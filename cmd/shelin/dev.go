@@ -21,6 +21,14 @@ func cmdDev(args []string) error {
 	var cfg config
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	cfg.register(fs)
+	// Development simulates payments unless told otherwise.
+	if os.Getenv("SHELIN_SANDBOX") == "" {
+		f := fs.Lookup("sandbox")
+		f.DefValue = "on"
+		if err := f.Value.Set("on"); err != nil {
+			return err
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg config, ready func()) error {
 		return err
 	}
 	defer d.Close()
-	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, DatabaseURL: cfg.DatabaseURL,
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, Sandbox: cfg.sandboxOn(), DatabaseURL: cfg.DatabaseURL,
 		Version: version, Logger: log}, d)
 	if err != nil {
 		return err
@@ -96,6 +96,9 @@ func serve(ctx context.Context, cfg config, ready func()) error {
 		if created {
 			log.Info("created the bootstrap platform admin", "login", cfg.AdminLogin)
 		}
+	}
+	if cfg.sandboxOn() {
+		log.Warn("the sandbox payment provider is on: simulated payments are accepted (SHELIN_SANDBOX=on); never use it where real money is taken")
 	}
 	if err := srv.Start(ctx); err != nil {
 		return err
