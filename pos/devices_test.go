@@ -23,7 +23,9 @@ func TestPairingAndPINSignIn(t *testing.T) {
 		t.Fatalf("a pairing code works once: %v", err)
 	}
 	var stored int
-	f.d.Get(&stored, `SELECT count(*) FROM pos_devices WHERE credential_hash = $1::bytea OR pairing_code_hash IS NOT NULL`, []byte(cred))
+	if err := f.d.Get(&stored, `SELECT count(*) FROM pos_devices WHERE credential_hash = $1::bytea OR pairing_code_hash IS NOT NULL`, []byte(cred)); err != nil {
+		t.Fatal(err)
+	}
 	if stored != 0 {
 		t.Fatal("credentials and used codes must not be stored in clear")
 	}
@@ -32,8 +34,8 @@ func TestPairingAndPINSignIn(t *testing.T) {
 		t.Fatalf("device by credential: %+v %v", got, err)
 	}
 
-	vols, _ := f.s.Volunteers(f.ctx, f.d, f.cid)
-	if len(vols) != 3 || vols[0].Role != "volunteer" {
+	vols, err := f.s.Volunteers(f.ctx, f.d, f.cid)
+	if err != nil || len(vols) != 3 || vols[0].Role != "volunteer" {
 		t.Fatalf("volunteers %+v", vols)
 	}
 	cases := []struct {
