@@ -24,18 +24,33 @@ type Service struct {
 	db *sqlx.DB
 	// SessionTTL is how long a sign-in lasts.
 	SessionTTL time.Duration
-	// MaxFailures failed sign-ins of one login, or MaxFailuresPerIP from one
-	// address, within FailureWindow lock it out until the window has passed.
-	// The address limit is higher because a stall's tablets and a
-	// community centre share one address behind NAT.
-	MaxFailures      int
-	MaxFailuresPerIP int
-	FailureWindow    time.Duration
+	// Sign-in throttles (throttle.go). Every attempt counts before the
+	// password or PIN is checked, under these keys:
+	//   - one login from one address: MaxFailures;
+	//   - one login from anywhere: MaxFailuresPerLogin (looser; not applied
+	//     at an address where the person signed in successfully before);
+	//   - one address, any login: MaxFailuresPerIP (higher, because a
+	//     community centre shares one address behind NAT; not applied at an
+	//     address the person signed in from before);
+	//   - one person's PIN: MaxFailures; one tablet: MaxFailuresPerDevice
+	//     (not applied to people who signed in on that tablet before).
+	// Past its limit a key backs off: BackoffBase, doubled with every further
+	// failure, at most BackoffMax; failures are forgotten FailureWindow after
+	// that wait has passed, and a person's success at a place gives them back.
+	MaxFailures          int
+	MaxFailuresPerLogin  int
+	MaxFailuresPerIP     int
+	MaxFailuresPerDevice int
+	BackoffBase          time.Duration
+	BackoffMax           time.Duration
+	FailureWindow        time.Duration
 }
 
 // New returns a Service on d.
 func New(d *sqlx.DB) *Service {
-	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, MaxFailuresPerIP: 100, FailureWindow: 15 * time.Minute}
+	return &Service{db: d, SessionTTL: 12 * time.Hour,
+		MaxFailures: 10, MaxFailuresPerLogin: 50, MaxFailuresPerIP: 100, MaxFailuresPerDevice: 20,
+		BackoffBase: time.Minute, BackoffMax: time.Hour, FailureWindow: 24 * time.Hour}
 }
 
 // DB returns the pool (for callers composing transactions).
