@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"shelin/web"
 )
 
 // config holds every setting; each comes from an environment variable and a
@@ -23,6 +25,8 @@ type config struct {
 	SandboxSecret string
 	LogFormat     string
 	Migrate       bool
+	// TrustedProxies: reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 }
 
 func envOr(k, def string) string {
@@ -42,6 +46,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SecretKey, "secret-key", envOr("SHELIN_SECRET_KEY", ""), "64 hex characters (or a passphrase of 16+): encrypts stored secrets, signs cookies (env SHELIN_SECRET_KEY)")
 	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider (env SHELIN_SANDBOX_SECRET)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("SHELIN_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, CIDRs separated by commas, e.g. 10.0.0.0/8 (env SHELIN_TRUSTED_PROXIES; default none: the header is ignored)")
 }
 
 // check validates the configuration and says in one line what is wrong.
@@ -80,6 +85,9 @@ func (c *config) check() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return errors.New("SHELIN_LOG_FORMAT must be json or text")
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	return nil
 }
