@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -130,7 +131,20 @@ type NewUser struct {
 var (
 	loginRe = regexp.MustCompile(`^[A-Za-z0-9._@-]{3,64}$`)
 	pinRe   = regexp.MustCompile(`^[0-9]{4,6}$`)
+	uuidRe  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
+
+// MaxNameLen is the longest display name, grid or micro-grid name, in
+// characters.
+const MaxNameLen = 100
+
+// boundedText reports whether s is valid UTF-8 without NUL and at most n
+// characters: what PostgreSQL text can store and an index can hold.
+func boundedText(s string, n int) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && utf8.RuneCountInString(s) <= n
+}
+
+func validUUID(s string) bool { return uuidRe.MatchString(s) }
 
 // bcryptCost is lowered by tests through SetFastHashing.
 var bcryptCost = bcrypt.DefaultCost
@@ -155,6 +169,9 @@ func (s *Service) CreateUser(ctx context.Context, tx *sqlx.Tx, communityID strin
 	}
 	if in.PIN != "" && !pinRe.MatchString(in.PIN) {
 		return User{}, apperr.Field("pin", "PIN must be 4–6 digits")
+	}
+	if !boundedText(in.DisplayName, MaxNameLen) {
+		return User{}, apperr.Field("display_name", "display name must be at most %d characters", MaxNameLen)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcryptCost)
 	if err != nil {
@@ -236,8 +253,8 @@ func (s *Service) EnsurePlatformAdmin(ctx context.Context, login, password strin
 // CreateGrid adds a grid (网格) to a community.
 func (s *Service) CreateGrid(ctx context.Context, tx *sqlx.Tx, communityID, name string) (Grid, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return Grid{}, apperr.Field("name", "name is required")
+	if name == "" || !boundedText(name, MaxNameLen) {
+		return Grid{}, apperr.Field("name", "name is required (at most %d characters)", MaxNameLen)
 	}
 	var g Grid
 	err := tx.GetContext(ctx, &g, `INSERT INTO grids (community_id, name) VALUES ($1,$2) RETURNING id, community_id, name`, communityID, name)
@@ -257,11 +274,17 @@ type NewMicroGrid struct {
 
 // CreateMicroGrid adds a micro-grid with its 邻长 (a user with role leader).
 func (s *Service) CreateMicroGrid(ctx context.Context, tx *sqlx.Tx, communityID string, in NewMicroGrid) (MicroGrid, error) {
-	if strings.TrimSpace(in.Name) == "" {
-		return MicroGrid{}, apperr.Field("name", "name is required")
+	if strings.TrimSpace(in.Name) == "" || !boundedText(in.Name, MaxNameLen) {
+		return MicroGrid{}, apperr.Field("name", "name is required (at most %d characters)", MaxNameLen)
 	}
-	if in.Households < 0 {
-		return MicroGrid{}, apperr.Field("households", "households must not be negative")
+	if in.Households < 0 || in.Households > 100000 {
+		return MicroGrid{}, apperr.Field("households", "households must be 0–100000")
+	}
+	if !validUUID(in.GridID) {
+		return MicroGrid{}, apperr.NotFoundf("grid not found").WithField("grid_id")
+	}
+	if in.LeaderUserID != nil && !validUUID(*in.LeaderUserID) {
+		return MicroGrid{}, apperr.Field("leader_user_id", "the 邻长 must be a leader of this community")
 	}
 	var ok bool
 	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM grids WHERE id::text=$1 AND community_id=$2)`, in.GridID, communityID); err != nil {
