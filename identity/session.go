@@ -73,7 +73,7 @@ func (s *Service) SignIn(ctx context.Context, login, password, ip string) (Sessi
 	if !known {
 		limits = append(limits, limit{key: "pw:ip:" + addr, policy: s.addressPolicy()})
 	}
-	var a *attempt
+	var a *Attempt
 	if len(limits) > 0 {
 		if a, err = s.reserve(ctx, limits, "sign-ins"); err != nil {
 			return Session{}, err
@@ -100,14 +100,14 @@ func (s *Service) StartPINSession(ctx context.Context, u User, deviceID string) 
 	return s.startSession(ctx, u, KindPIN, "", deviceID, nil)
 }
 
-func (s *Service) startSession(ctx context.Context, u User, kind, place, deviceID string, a *attempt) (Session, error) {
+func (s *Service) startSession(ctx context.Context, u User, kind, place, deviceID string, a *Attempt) (Session, error) {
 	sess := Session{Token: randomToken(32), CSRFToken: randomToken(24), User: u, Kind: kind, Role: u.Role, ExpiresAt: time.Now().Add(s.SessionTTL)}
 	if kind == KindPIN {
 		sess.User.Role = PINRole
 	}
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if a != nil {
-			if err := a.succeeded(ctx, tx); err != nil {
+			if err := a.Succeeded(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -214,7 +214,7 @@ func (s *Service) checkPIN(ctx context.Context, communityID, deviceID, userID, p
 		return User{}, apperr.New(apperr.Unauthorized, "wrong PIN")
 	}
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if err := a.succeeded(ctx, tx); err != nil {
+		if err := a.Succeeded(ctx, tx); err != nil {
 			return err
 		}
 		if place != "" {

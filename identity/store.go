@@ -34,7 +34,8 @@ type Service struct {
 	//     community centre shares one address behind NAT; not applied at an
 	//     address the person signed in from before);
 	//   - one person's PIN: MaxFailures; one tablet: MaxFailuresPerDevice
-	//     (not applied to people who signed in on that tablet before).
+	//     (not applied to people who signed in on that tablet before);
+	//   - tablet pairing codes tried from one address: MaxPairingsPerIP.
 	// Past its limit a key backs off: BackoffBase, doubled with every further
 	// failure, at most BackoffMax; failures are forgotten FailureWindow after
 	// that wait has passed, and a person's success at a place gives them back.
@@ -42,6 +43,7 @@ type Service struct {
 	MaxFailuresPerLogin  int
 	MaxFailuresPerIP     int
 	MaxFailuresPerDevice int
+	MaxPairingsPerIP     int
 	BackoffBase          time.Duration
 	BackoffMax           time.Duration
 	FailureWindow        time.Duration
@@ -50,7 +52,7 @@ type Service struct {
 // New returns a Service on d.
 func New(d *sqlx.DB) *Service {
 	return &Service{db: d, SessionTTL: 12 * time.Hour,
-		MaxFailures: 10, MaxFailuresPerLogin: 50, MaxFailuresPerIP: 100, MaxFailuresPerDevice: 20,
+		MaxFailures: 10, MaxFailuresPerLogin: 50, MaxFailuresPerIP: 100, MaxFailuresPerDevice: 20, MaxPairingsPerIP: 20,
 		BackoffBase: time.Minute, BackoffMax: time.Hour, FailureWindow: 24 * time.Hour}
 }
 

@@ -71,9 +71,9 @@ type limit struct {
 	reset  bool
 }
 
-// attempt is a reserved sign-in attempt: it already counts as a failure
-// under every key; done gives the count back when the secret was right.
-type attempt struct {
+// Attempt is a reserved sign-in attempt: it already counts as a failure
+// under every key; Succeeded gives the count back when the secret was right.
+type Attempt struct {
 	s      *Service
 	limits []limit
 }
@@ -82,7 +82,7 @@ type attempt struct {
 // the secret is checked: the rows are locked in key order, and the attempt
 // is refused (and counts nothing) while any key is waiting. So any number of
 // parallel attempts get at most Limit past each key.
-func (s *Service) reserve(ctx context.Context, limits []limit, what string) (*attempt, error) {
+func (s *Service) reserve(ctx context.Context, limits []limit, what string) (*Attempt, error) {
 	sort.Slice(limits, func(i, j int) bool { return limits[i].key < limits[j].key })
 	var wait time.Duration
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -128,11 +128,12 @@ func (s *Service) reserve(ctx context.Context, limits []limit, what string) (*at
 	if rand.IntN(200) == 0 {
 		s.forgetOld(ctx)
 	}
-	return &attempt{s: s, limits: limits}, nil
+	return &Attempt{s: s, limits: limits}, nil
 }
 
-// succeeded gives the attempt back: keys with reset start again from zero.
-func (a *attempt) succeeded(ctx context.Context, tx *sqlx.Tx) error {
+// Succeeded gives the attempt back, in the caller's transaction: keys with
+// reset start again from zero.
+func (a *Attempt) Succeeded(ctx context.Context, tx *sqlx.Tx) error {
 	for _, l := range a.limits {
 		q := `UPDATE auth_throttles SET failures = greatest(failures - 1, 0) WHERE key=$1`
 		if l.reset {
@@ -145,10 +146,17 @@ func (a *attempt) succeeded(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
+// ReservePairing counts a tablet pairing attempt from a client address
+// before the code is checked: pairing codes are secrets guessed like
+// passwords. The caller gives it back with Succeeded when the code was right.
+func (s *Service) ReservePairing(ctx context.Context, ip string) (*Attempt, error) {
+	return s.reserve(ctx, []limit{{key: "pair:ip:" + addressKey(ip), policy: s.pairingPolicy()}}, "pairing codes")
+}
+
 // forgetOld deletes keys whose failures are long forgotten.
 func (s *Service) forgetOld(ctx context.Context) {
 	longest := time.Duration(0)
-	for _, p := range []Policy{s.accountPlacePolicy(), s.accountPolicy(), s.addressPolicy(), s.pinPolicy(), s.devicePolicy()} {
+	for _, p := range []Policy{s.accountPlacePolicy(), s.accountPolicy(), s.addressPolicy(), s.pinPolicy(), s.devicePolicy(), s.pairingPolicy()} {
 		longest = max(longest, p.Max+p.Forget)
 	}
 	_, _ = s.db.ExecContext(ctx, `DELETE FROM auth_throttles WHERE last_at < now() - $1::interval`, fmt.Sprintf("%d seconds", int(longest.Seconds())+1))
@@ -166,6 +174,9 @@ func (s *Service) addressPolicy() Policy {
 }
 func (s *Service) pinPolicy() Policy {
 	return Policy{Limit: s.MaxFailures, Base: s.BackoffBase, Max: s.BackoffMax, Forget: s.FailureWindow}
+}
+func (s *Service) pairingPolicy() Policy {
+	return Policy{Limit: s.MaxPairingsPerIP, Base: s.BackoffBase, Max: s.BackoffMax, Forget: s.FailureWindow}
 }
 func (s *Service) devicePolicy() Policy {
 	return Policy{Limit: s.MaxFailuresPerDevice, Base: s.BackoffBase, Max: s.BackoffMax, Forget: s.FailureWindow}

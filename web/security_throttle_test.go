@@ -156,3 +156,34 @@ func TestSecurityPerLoginBackoffIsExponentialAndSparesKnownAddresses(t *testing.
 		t.Fatalf("after one more failure: %d, Retry-After %q, want 429 and 61–120 s", st, after)
 	}
 }
+
+// Pairing codes are guessed like passwords: wrong codes from one address
+// back off (counted before the code is checked, so parallel guesses stop
+// at the limit), and a tablet at another address still pairs.
+func TestSecurityPairingCodesAreThrottledPerAddress(t *testing.T) {
+	e := newProxiedEnv(t)
+	e.Tokens[identity.Admin] = e.login(e.Users[identity.Admin].Login, testPassword)
+	limit := e.Srv.Identity().MaxPairingsPerIP
+	guesser := fromAddr("198.51.100.90")
+	counts := parallel(t, 2*limit, func(i int) (int, error) {
+		return post(e.URL+"/api/v1/pos/pair", fmt.Sprintf(`{"code":"ABCD-%04d"}`, i), guesser...)
+	})
+	if counts[401] != limit || counts[429] != limit {
+		t.Fatalf("%d parallel wrong pairing codes: %v, want %d × 401 and the rest 429", 2*limit, counts, limit)
+	}
+	st, loc := e.call("POST", e.c()+"/locations", e.Tokens[identity.Admin], map[string]string{"name": "摊位 " + randomSlug(), "kind": "stall"})
+	if st != 201 {
+		t.Fatalf("stall: %d %v", st, loc)
+	}
+	st, dev := e.call("POST", e.c()+"/devices", e.Tokens[identity.Admin], map[string]any{"location_id": loc["id"], "name": "平板"})
+	if st != 201 {
+		t.Fatalf("tablet: %d %v", st, dev)
+	}
+	code := dev["pairing_code"].(string)
+	if st, body := e.call("POST", "/api/v1/pos/pair", "", map[string]any{"code": code}, guesser...); st != 429 {
+		t.Fatalf("the right code from the guessing address: %d %v, want 429", st, body)
+	}
+	if st, body := e.call("POST", "/api/v1/pos/pair", "", map[string]any{"code": code}, fromAddr("203.0.113.91")...); st != 201 {
+		t.Fatalf("the right code from the stall's address: %d %v, want 201", st, body)
+	}
+}
