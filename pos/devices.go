@@ -32,12 +32,6 @@ const deviceCols = `id, community_id, location_id, name, pairing_expires_at, pai
 // PairingTTL is how long a pairing code works.
 const PairingTTL = 15 * time.Minute
 
-// DeviceMaxFailures wrong PINs on one tablet make it back off for people
-// who never signed in on it before (identity's MaxFailuresPerDevice; each
-// person's PIN also backs off after identity's MaxFailures). Kept for
-// callers and tests; the Service of identity holds the setting.
-const DeviceMaxFailures = 20
-
 // codeAlphabet avoids look-alikes (0/O, 1/I/L) so a code can be typed.
 const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
