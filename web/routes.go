@@ -228,6 +228,9 @@ func (s *Server) guard(r route) fiber.Handler {
 			}
 			c.Locals("community", com)
 		}
+		if sess.PIN() && !pinAllowed(r) {
+			return s.passwordNeeded(c)
+		}
 		if u.Role == identity.PlatformAdmin || hasRole(r.Allow, u.Role) {
 			if err := c.Next(); err != nil {
 				return err

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"shelin/web"
 )
 
 // config holds every setting; each comes from an environment variable and a
@@ -24,6 +26,8 @@ type config struct {
 	Sandbox       string // "on" or "off": the simulated payment provider
 	LogFormat     string
 	Migrate       bool
+	// TrustedProxies: reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 }
 
 func envOr(k, def string) string {
@@ -46,6 +50,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider (env SHELIN_SANDBOX_SECRET)")
 	fs.StringVar(&c.Sandbox, "sandbox", envOr("SHELIN_SANDBOX", "off"), "on or off: the simulated payment provider, its wallet page /pay/… and its webhook; never on where real money is taken (env SHELIN_SANDBOX)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("SHELIN_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, CIDRs separated by commas, e.g. 10.0.0.0/8 (env SHELIN_TRUSTED_PROXIES; default none: the header is ignored)")
 }
 
 // check validates the configuration and says in one line what is wrong.
@@ -92,6 +97,9 @@ func (c *config) check() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return errors.New("SHELIN_LOG_FORMAT must be json or text")
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	return nil
 }

@@ -82,8 +82,12 @@ func serve(ctx context.Context, cfg config, ready func()) error {
 		return err
 	}
 	defer d.Close()
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, Sandbox: cfg.sandboxOn(), DatabaseURL: cfg.DatabaseURL,
-		Version: version, Logger: log}, d)
+		Version: version, Logger: log, TrustedProxies: proxies}, d)
 	if err != nil {
 		return err
 	}
