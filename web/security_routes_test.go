@@ -285,8 +285,8 @@ func TestSecurityAdminPINSessionIsNotAnAdminSession(t *testing.T) {
 	st, body = e.call("POST", e.c()+"/sales/00000000-0000-4000-8000-000000000000/refunds", tok,
 		map[string]any{"lines": []map[string]any{{"product_id": "00000000-0000-4000-8000-000000000000", "qty": 1}}, "reason": "test"},
 		"Idempotency-Key", "k-"+e.Com.Slug)
-	if st != 422 || errorOf(body)["field"] != "approver" {
-		t.Fatalf("refund from an admin's PIN session without a second person: %d %v, want 422 approver", st, body)
+	if st != 422 || errorOf(body)["field"] != "approval_token" {
+		t.Fatalf("refund from an admin's PIN session without a second person: %d %v, want 422 approval_token", st, body)
 	}
 	// The same admin with a password is still an admin.
 	if st, body := e.call("GET", e.c()+"/users", e.Tokens[identity.Admin], nil); st != 200 {
