@@ -10,9 +10,7 @@ import (
 // knownServerErrors are requests of the generated bad-input run that still
 // answer 5xx, each with the owner's issue; the test fails when one of them
 // stops doing so, to have it removed from here.
-var knownServerErrors = map[string]string{
-	"GET /api/v1/communities/:cid/shifts/current": "issue 11 item 7: location_id reaches PostgreSQL unvalidated (pos/shifts.go)",
-}
+var knownServerErrors = map[string]string{}
 
 // Malformed and oversized input on every route of the table, generated:
 // no answer is a 5xx (the platform admin may call every route, so the
