@@ -52,7 +52,7 @@ import (
 
 var (
 	systemSeed    = flag.Uint64("seed", 0, "seed of the randomized whole-system test (0: from the time)")
-	systemOps     = flag.Int("system.ops", 300, "operations of the randomized whole-system test")
+	systemOps     = flag.Int("system.ops", 500, "operations of the randomized whole-system test")
 	systemWorkers = flag.Int("system.workers", 5, "concurrent workers of the randomized whole-system test")
 )
 
@@ -203,7 +203,7 @@ func TestSystemRandomized(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("seed %d (rerun with -seed %d), %d operations, %d workers", seed, seed, *systemOps, *systemWorkers)
-	f := setup(t, 30, 60)
+	f := setup(t, 40, 80)
 	artA := f.painting("100.00", "0.00", 6)  // consigned, maker 80 %, no cost
 	artB := f.painting("120.00", "10.00", 5) // consigned, maker 80 %, cost 10
 	clock := &simClock{}
@@ -223,8 +223,8 @@ func TestSystemRandomized(t *testing.T) {
 	}
 	f.tx(func(tx *sqlx.Tx) error { return payment.SaveStaticImage(f.ctx, tx, f.cid, "", tinyPNG(t), f.admin) })
 	m.products = []*mProduct{
-		{id: f.pastry, name: "pastry", price: 3800, cost: 2000, onHand: 30},
-		{id: f.card, name: "card", price: 550, cost: 100, onHand: 60},
+		{id: f.pastry, name: "pastry", price: 3800, cost: 2000, onHand: 40},
+		{id: f.card, name: "card", price: 550, cost: 100, onHand: 80},
 		{id: artA, name: "artA", price: 10000, cost: 0, maker: "王师傅", pct: 80, onHand: 6},
 		{id: artB, name: "artB", price: 12000, cost: 1000, maker: "王师傅", pct: 80, onHand: 5},
 	}
@@ -286,6 +286,8 @@ func (m *simT) step(rng *rand.Rand) {
 		m.basketsAndSweep(rng)
 	case n < 42:
 		m.shiftOp(rng)
+	case n < 44:
+		m.receive(rng)
 	default:
 		s := m.pick(rng)
 		if s == nil {
@@ -409,12 +411,12 @@ func (m *simT) checkout(rng *rand.Rand, method string) {
 		}
 	}
 	total, refusal := saleMoney(lines, discount)
+	m.global.RLock() // locks in one order: global, then the drawer
+	defer m.global.RUnlock()
 	if method == "cash" {
 		m.drawer.RLock()
 		defer m.drawer.RUnlock()
 	}
-	m.global.RLock()
-	defer m.global.RUnlock()
 	m.mu.Lock()
 	shift := m.shift
 	m.mu.Unlock()
@@ -1484,6 +1486,24 @@ func (m *simT) checkStock(op string) {
 	}
 }
 
+// receive: more goods arrive at the stall.
+func (m *simT) receive(rng *rand.Rand) {
+	p := m.products[rng.IntN(len(m.products))]
+	q := 1 + rng.IntN(8)
+	m.global.RLock()
+	defer m.global.RUnlock()
+	err := m.f.try(func(tx *sqlx.Tx) error {
+		_, err := m.f.s.Inventory.Receive(m.f.ctx, tx, m.f.cid, inventory.ReceiptInput{LocationID: m.f.stall,
+			Lines: []inventory.ReceiptLine{{ProductID: p.id, Qty: q}}})
+		return err
+	})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.expectLocked("receive goods", err, okCode) == okCode {
+		p.onHand += q
+	}
+}
+
 // ---- the end ----
 
 // drain runs the outbox jobs that are left, as the queue would.
@@ -1737,4 +1757,65 @@ func sumWriteOff(r *mRefund) int64 {
 		w += l.writeOff
 	}
 	return w
+}
+
+// ---- bugs the randomized test found (minimal reproductions) ----
+
+// A line of two pastries (¥38, cost ¥20, fund ¥18 each). The first comes back
+// damaged (not restocked): its cost stays payable, so the loss (¥38) is taken
+// from the line's fund share: all of it (¥36), ¥2 written off. The second
+// comes back whole and is restocked: its cost (¥20) comes back from the
+// supplier, and its fund part (¥18) — already spent on the first unit's loss
+// — must come from the write-off. Today the refund is refused (422
+// parts.fund: "the sale's fund share still holds only ¥0.00"): a customer
+// returning an undamaged unit cannot be refunded. (With other lines in the
+// sale, the ¥18 is silently taken from another line's fund share instead.)
+func TestSystemRestockRefundAfterDamagedUnitOfTheSameLine(t *testing.T) {
+	f := setup(t, 5, 0)
+	f.openShift("100.00")
+	s := f.mustSell("cash", "", nil, pos.SaleLine{ProductID: f.pastry, Qty: 2})
+	if _, err := f.refund(s.Order.ID, false, orders.RefundItem{ProductID: f.pastry, Qty: 1}); err != nil {
+		t.Fatalf("damaged unit: %v", err)
+	}
+	if _, err := f.refund(s.Order.ID, true, orders.RefundItem{ProductID: f.pastry, Qty: 1}); err != nil {
+		t.Fatalf("the second pastry, returned whole and restocked, cannot be refunded: %v", err)
+	}
+	if f.account("supplier_payable", "") != "20.00" || f.fundBalance().String() != "0.00" || f.account("fund_deficit", "") != "20.00" {
+		t.Fatalf("supplier %s fund %s write-off %s, want 20.00 0.00 20.00", f.account("supplier_payable", ""), f.fundBalance(), f.account("fund_deficit", ""))
+	}
+	if l := f.level(f.pastry); l.OnHand != 4 {
+		t.Fatalf("stock %+v", l)
+	}
+	f.verifyLedger()
+}
+
+// A wrong-amount notification opens a suspense item and the sale waits on;
+// the sale is then cancelled while the customer's real payment (the right
+// amount) is confirmed by a verified notification. That money must be held
+// in suspense like any payment after a cancel. Today settle's hold finds the
+// payment's earlier (wrong-amount) suspense item and answers already_known
+// (orders.Hold keeps one item per payment): the webhook says 200, the ¥38
+// is not booked, the payment stays "cancelled" and nothing flags it.
+func TestSystemRightAmountAfterAWrongOneAndACancelIsHeld(t *testing.T) {
+	f := setup(t, 5, 0)
+	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
+	wrong := payment.NotificationBody("evt_wrong", payment.PaymentSucceeded, s.Payment.ID, money.MustParse("37.00"), "sbx_x", time.Now())
+	if st, err := f.deliver(wrong, time.Now(), secret); st != http.StatusUnprocessableEntity || !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("wrong amount: %d %v", st, err)
+	}
+	if _, err := f.s.Cancel(f.ctx, f.cid, s.Order.ID, f.vol1); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	f.tx(func(tx *sqlx.Tx) error { // the wallet took the money (its close raced the customer's tap)
+		_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_real' WHERE merchant_ref=$1`, s.Payment.MerchantRef)
+		return err
+	})
+	right := payment.NotificationBody("evt_right", payment.PaymentSucceeded, s.Payment.ID, money.MustParse("38.00"), "sbx_real", time.Now())
+	if st, err := f.deliver(right, time.Now(), secret); st != http.StatusOK || err != nil {
+		t.Fatalf("right amount: %d %v", st, err)
+	}
+	if got := f.account("customer_refunds_payable", ""); got != "75.00" {
+		t.Fatalf("held %s, want 75.00 (37.00 reported wrongly + 38.00 paid after the cancel)", got)
+	}
+	f.verifyLedger()
 }
