@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/fund"
 	"shelin/identity"
 )
@@ -16,12 +18,17 @@ func cmdLedger(args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: shelin ledger verify [--database-url URL]")
 	}
-	ctx := context.Background()
 	d, err := openForCommand("ledger verify", args[1:])
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	return ledgerVerify(context.Background(), d)
+}
+
+// ledgerVerify checks every community's ledger and always ends with a
+// summary line, also on an empty database.
+func ledgerVerify(ctx context.Context, d *sqlx.DB) error {
 	results, err := fund.New(d).VerifyAll(ctx)
 	if err != nil {
 		return err
@@ -39,9 +46,10 @@ func cmdLedger(args []string) error {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
-	bad := 0
+	bad, entries := 0, 0
 	for _, id := range ids {
 		r := results[id]
+		entries += r.Entries
 		status := "ok"
 		if !r.OK {
 			status = "PROBLEMS"
@@ -53,7 +61,12 @@ func cmdLedger(args []string) error {
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d community ledger(s) have problems", bad)
+		return fmt.Errorf("ledger verify: %d of %d community ledger(s) have problems", bad, len(ids))
 	}
+	if len(ids) == 0 {
+		fmt.Printf("ledger verify: no ledgers yet (%d communities, 0 entries): nothing to disagree\n", len(coms))
+		return nil
+	}
+	fmt.Printf("ledger verify: %d community ledger(s), %d entries: every entry balances and every balance equals its postings\n", len(ids), entries)
 	return nil
 }

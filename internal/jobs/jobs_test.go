@@ -2,9 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -40,21 +37,9 @@ func TestGooseMigrationsCarryRiverSchema(t *testing.T) {
 func TestGooseRiverSchemaEqualsRiverMigrator(t *testing.T) {
 	ctx := context.Background()
 	goose := dbtest.Fresh(t)
-	admin, err := sqlx.Open("postgres", dbtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "shelin_river_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	u, _ := url.Parse(dbtest.URL(t))
-	u.Path = "/" + name
-	empty, err := sqlx.Open("postgres", u.String())
+	// An empty database of this test process (dropped when it ends).
+	emptyURL := dbtest.Empty(t)
+	empty, err := sqlx.Open("postgres", emptyURL)
 	if err != nil {
 		t.Fatal(err)
 	}
