@@ -125,3 +125,12 @@ wait:
 	}
 	return nil
 }
+
+// privateClusterAt describes a private cluster in dir on port (tests).
+func privateClusterAt(dir, port string) (*devpg.Cluster, error) {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, err
+	}
+	return devpg.New(dir, p, nil)
+}

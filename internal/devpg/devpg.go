@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -32,8 +33,9 @@ type Cluster struct {
 	Port int
 	bin  string
 	log  func(string, ...any)
-	// leased is true between Acquire and Release.
-	leased bool
+	// lease is this Cluster value's lease file name ("<pid>.<n>") between
+	// Acquire and Release.
+	lease string
 }
 
 // New describes a cluster in dir (made absolute) on port.
@@ -75,10 +77,11 @@ func (c *Cluster) Acquire() (started bool, err error) {
 			return started, err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(c.leaseDir(), strconv.Itoa(os.Getpid())), nil, 0o644); err != nil {
+	lease := fmt.Sprintf("%d.%d", os.Getpid(), leaseSeq.Add(1))
+	if err := os.WriteFile(filepath.Join(c.leaseDir(), lease), nil, 0o644); err != nil {
 		return started, err
 	}
-	c.leased = true
+	c.lease = lease
 	return started, nil
 }
 
@@ -87,7 +90,7 @@ func (c *Cluster) Acquire() (started bool, err error) {
 // cluster and returns true. A cluster started outside (by hand) keeps
 // running.
 func (c *Cluster) Release() (stopped bool, err error) {
-	if !c.leased {
+	if c.lease == "" {
 		return false, nil
 	}
 	unlock, err := c.lock()
@@ -95,8 +98,8 @@ func (c *Cluster) Release() (stopped bool, err error) {
 		return false, err
 	}
 	defer unlock()
-	c.leased = false
-	os.Remove(filepath.Join(c.leaseDir(), strconv.Itoa(os.Getpid())))
+	os.Remove(filepath.Join(c.leaseDir(), c.lease))
+	c.lease = ""
 	if others := c.liveLeases(); len(others) > 0 {
 		c.log("leaving PostgreSQL running: still used by process %s", strings.Join(others, ", "))
 		return false, nil
@@ -112,6 +115,8 @@ func (c *Cluster) Release() (stopped bool, err error) {
 	return true, nil
 }
 
+var leaseSeq atomic.Int64
+
 // Users lists the process ids holding a live lease (this one included).
 func (c *Cluster) Users() []string {
 	return c.liveLeases()
@@ -123,12 +128,13 @@ func (c *Cluster) liveLeases() []string {
 	ents, _ := os.ReadDir(c.leaseDir())
 	var live []string
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+		p, _, _ := strings.Cut(e.Name(), ".")
+		pid, err := strconv.Atoi(p)
 		if err != nil {
 			continue
 		}
 		if Alive(pid) {
-			live = append(live, e.Name())
+			live = append(live, p)
 		} else {
 			os.Remove(filepath.Join(c.leaseDir(), e.Name()))
 		}
