@@ -16,3 +16,5 @@ func cmdVerify(args []string) error {
 	ctx := context.Background()
 	return errors.Join(ledgerVerify(ctx, d), stockVerify(ctx, d))
 }
+
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
