@@ -154,7 +154,6 @@ func asList(v any) []string {
 	return out
 }
 
-
 // Real responses of the core flows (sign in, the catalogue, a shift, cash
 // and QR sales, the receipt, errors) validate against the schemas the
 // document publishes, so the document cannot drift from the handlers.
