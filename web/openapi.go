@@ -63,7 +63,7 @@ func (s *Server) openAPIDoc() fiber.Map {
 		if t.Idem || strings.Contains(r.Summary, "Idempotency-Key") {
 			params = append(params, fiber.Map{"name": "Idempotency-Key", "in": "header", "required": true,
 				"description": "a key of the client's choosing; a repeat with the same key and body answers the first response",
-				"schema":      fiber.Map{"type": "string", "maxLength": 200}})
+				"schema":      fiber.Map{"type": "string", "minLength": 1, "maxLength": 255}})
 		}
 		if params != nil {
 			op["parameters"] = params
