@@ -22,7 +22,9 @@ Usage:
                               migrations, demo data once, then serve
   shelin seed-demo [flags]    load the Wuhan Road demo data (once)
   shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
-                              (started if needed) unless DATABASE_URL is already set
+                              unless DATABASE_URL is already set: started if needed, and
+                              stopped after only when nothing else uses it; exits with
+                              CMD's status
   shelin verify               ledger verify and stock verify together
   shelin ledger verify        check every community's ledger
   shelin stock verify         check every stock level against its movements and lots
@@ -75,6 +77,10 @@ func main() {
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "shelin:", err)
+		var es exitStatus
+		if errors.As(err, &es) {
+			os.Exit(es.code)
+		}
 		os.Exit(1)
 	}
 }

@@ -248,3 +248,17 @@ func TestAnUnknownFlagIsReportedOnce(t *testing.T) {
 		t.Fatalf("serve --help: %v\n%s", err, out)
 	}
 }
+
+// `shelin pg -- CMD` exits with CMD's status, so make and CI see the same
+// code as without it; the cluster is released either way.
+func TestPGPassesTheCommandsExitStatusOn(t *testing.T) {
+	e := newOpsEnv(t)
+	c := e.cmd("pg", "--", "sh", "-c", "exit 3")
+	out, err := c.CombinedOutput()
+	if c.ProcessState == nil || c.ProcessState.ExitCode() != 3 {
+		t.Fatalf("exit status %v (%v), want 3:\n%s", c.ProcessState, err, out)
+	}
+	if e.pgUp() {
+		t.Fatalf("PostgreSQL still runs:\n%s", out)
+	}
+}

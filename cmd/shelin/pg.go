@@ -118,13 +118,22 @@ wait:
 	}
 	if err != nil {
 		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("%s exited with status %d", args[0], ee.ExitCode())
+		if errors.As(err, &ee) && ee.ExitCode() > 0 {
+			return exitStatus{ee.ExitCode(), fmt.Sprintf("%s exited with status %d", args[0], ee.ExitCode())}
 		}
 		return err
 	}
 	return nil
 }
+
+// exitStatus makes shelin exit with a wrapped command's status (make and CI
+// see the same code as without `shelin pg`).
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e exitStatus) Error() string { return e.msg }
 
 // privateClusterAt describes a private cluster in dir on port (tests).
 func privateClusterAt(dir, port string) (*devpg.Cluster, error) {
