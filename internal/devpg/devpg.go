@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Cluster is a private PostgreSQL cluster in Dir, listening on 127.0.0.1:Port.
@@ -108,6 +109,7 @@ func (c *Cluster) Release() (stopped bool, err error) {
 	if _, err := os.Stat(owner); err != nil {
 		return false, nil // not started by us: not ours to stop
 	}
+	c.settle()
 	if err := c.Stop(); err != nil {
 		return false, err
 	}
@@ -116,6 +118,26 @@ func (c *Cluster) Release() (stopped bool, err error) {
 }
 
 var leaseSeq atomic.Int64
+
+// settle waits (up to 5 s) until no client is connected, so that clean-ups
+// still running when the last command leaves (a test process's reaper
+// dropping its databases) can finish before the cluster stops.
+func (c *Cluster) settle() {
+	quiet := 0
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && quiet < 2; {
+		out, err := c.output("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres", "-tAc",
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+		if err != nil {
+			return
+		}
+		if strings.TrimSpace(out) == "0" {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
 
 // Users lists the process ids holding a live lease (this one included).
 func (c *Cluster) Users() []string {
