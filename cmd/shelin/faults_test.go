@@ -17,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/internal/db"
 	"shelin/internal/devpg"
 	"shelin/internal/money"
+	"shelin/inventory"
 	"shelin/orders/payment"
 )
 
@@ -188,7 +191,15 @@ func TestFaultsLoseNothingAndPayNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The test sells one product; give the stall plenty of it.
-	if err := d.Get(&product, `SELECT product_id FROM stock_levels WHERE location_id=$1 ORDER BY on_hand - reserved DESC LIMIT 1`, stall); err != nil {
+	if err := d.Get(&product, `SELECT s.product_id FROM stock_levels s JOIN products p ON p.id = s.product_id
+		WHERE s.location_id=$1 AND p.active AND p.track_stock AND NOT p.perishable ORDER BY s.on_hand - s.reserved DESC LIMIT 1`, stall); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		_, err := inventory.New(d).Receive(ctx, tx, cid, inventory.ReceiptInput{LocationID: stall,
+			Lines: []inventory.ReceiptLine{{ProductID: product, Qty: cash + qr + 1}}})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	var available0, onHand0 int
