@@ -38,7 +38,7 @@ type faultRig struct {
 	url    string
 	addr   string
 	srv    *exec.Cmd
-	srvOut *bytes.Buffer
+	srvOut *syncBuffer
 	mu     sync.Mutex
 	fivexx atomic.Int64 // server errors answered while connections were killed
 	phase  atomic.Value // the fault being applied
@@ -80,7 +80,7 @@ func (r *faultRig) start() {
 	c := exec.Command(shelinBinary(r.t), "serve")
 	c.Env = append(os.Environ(), "DATABASE_URL="+r.url, "SHELIN_ADDR="+r.addr, "SHELIN_BASE_URL=http://"+r.addr,
 		"SHELIN_SECRET_KEY="+strings.Repeat("cd", 32), "SHELIN_SANDBOX_SECRET="+faultSandboxSecret, "SHELIN_LOG_FORMAT=text")
-	r.srvOut = &bytes.Buffer{}
+	r.srvOut = &syncBuffer{}
 	c.Stdout, c.Stderr = r.srvOut, r.srvOut
 	if err := c.Start(); err != nil {
 		r.t.Fatal(err)

@@ -137,7 +137,7 @@ func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 func TestCommandsNeverStopAnotherOnesDatabase(t *testing.T) {
 	e := newOpsEnv(t)
 	addr := freeAddr(t)
-	var out1 bytes.Buffer
+	var out1 syncBuffer
 	first := e.cmd("dev", "--demo=false", "--addr", addr)
 	first.Stdout, first.Stderr = &out1, &out1
 	if err := first.Start(); err != nil {
@@ -261,4 +261,23 @@ func TestPGPassesTheCommandsExitStatusOn(t *testing.T) {
 	if e.pgUp() {
 		t.Fatalf("PostgreSQL still runs:\n%s", out)
 	}
+}
+
+// syncBuffer is a bytes.Buffer a running process writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
