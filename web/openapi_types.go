@@ -3,6 +3,7 @@ package web
 import (
 	"time"
 
+	"shelin/fund"
 	"shelin/identity"
 	"shelin/inventory"
 	"shelin/pos"
@@ -76,4 +77,21 @@ var apiTypes = map[string]apiType{
 	"GET /api/v1/communities/:cid/locations":          {Out: page[inventory.Location]{}},
 	"PUT /api/v1/communities/:cid/products/:id/image": {Multipart: true, Out: productJSON{}},
 	"GET /img/:hash": {ContentType: "image/*"},
+
+	"GET /api/v1/communities/:cid/grids":             {Out: page[identity.Grid]{}},
+	"POST /api/v1/communities/:cid/grids":            {Out: identity.Grid{}},
+	"GET /api/v1/communities/:cid/micro-grids":       {Out: page[identity.MicroGrid]{}},
+	"POST /api/v1/communities/:cid/micro-grids":      {In: identity.NewMicroGrid{}, Out: identity.MicroGrid{}},
+	"GET /api/v1/communities/:cid/fund":              {Out: fundJSON{}},
+	"GET /api/v1/communities/:cid/projects":          {Out: page[fund.Project]{}},
+	"GET /api/v1/communities/:cid/projects/:id":      {Out: fund.Project{}},
+	"GET /api/v1/communities/:cid/ledger/accounts":   {Out: page[fund.Account]{}},
+	"POST /api/v1/communities/:cid/sales/:id/cancel": {Out: saleJSON{}, Status: 200},
+
+	"GET /api/v1/communities/:cid/sales/:id/events":         {ContentType: "text/event-stream"},
+	"GET /api/v1/communities/:cid/sales/:id/qr.svg":         {ContentType: "image/svg+xml"},
+	"GET /api/v1/communities/:cid/sales/:id/qr.png":         {ContentType: "image/png"},
+	"GET /api/v1/communities/:cid/sales/:id/receipt-qr.svg": {ContentType: "image/svg+xml"},
+	"GET /api/v1/communities/:cid/sales/:id/receipt.escpos": {ContentType: "application/octet-stream"},
+	"GET /api/v1/communities/:cid/ledger/entries.csv":       {ContentType: "text/csv"},
 }
