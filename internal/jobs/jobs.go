@@ -106,13 +106,18 @@ func New(d *sql.DB, cfg Config) (*Client, error) {
 	rc := &river.Config{
 		// database/sql has no LISTEN, so River polls (every
 		// FetchPollInterval): that is how Shelin runs it, not a fault.
-		PollOnly:          true,
-		ID:                cfg.ID,
-		Workers:           cfg.Workers,
-		PeriodicJobs:      cfg.Periodic,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: mw}},
-		FetchPollInterval: cfg.FetchPollInterval,
-		Logger:            slog.New(quietRiver{logger.Handler()}),
+		PollOnly: true,
+		// A job that was running on a replica killed mid-way (SIGKILL, a
+		// lost machine) is retried after 5 minutes instead of River's hour:
+		// jobs time out after 1 minute (JobTimeout) and every worker is
+		// idempotent, so a rare second run is harmless.
+		RescueStuckJobsAfter: 5 * time.Minute,
+		ID:                   cfg.ID,
+		Workers:              cfg.Workers,
+		PeriodicJobs:         cfg.Periodic,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: mw}},
+		FetchPollInterval:    cfg.FetchPollInterval,
+		Logger:               slog.New(quietRiver{logger.Handler()}),
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < 100*time.Millisecond {
 		rc.FetchCooldown = cfg.FetchPollInterval
