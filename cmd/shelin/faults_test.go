@@ -64,9 +64,16 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	cfg := validConfig()
 	cfg.DatabaseURL, cfg.BaseURL = r.url, "http://"+r.addr
-	if _, err := captureStdout(t, func() error { _, err := seedDemo(ctx, cfg); return err }); err != nil {
+	began := time.Now()
+	out, err := captureStdout(t, func() error { _, err := seedDemo(ctx, cfg); return err })
+	if err != nil {
 		t.Fatal(err)
 	}
+	// A first start talks: a line per step, then the total.
+	if n := strings.Count(out, " loaded ("); n != len(demoSteps) || !strings.Contains(out, "demo: all loaded in") {
+		t.Errorf("demo progress: %d step lines for %d steps:\n%s", n, len(demoSteps), out)
+	}
+	t.Logf("demo loaded in %s", time.Since(began).Round(100*time.Millisecond))
 	r.start()
 	t.Cleanup(func() { r.kill() })
 	return r
