@@ -82,7 +82,7 @@ func cmdDev(args []string) error {
 	logins := demoLogins
 	if *demo {
 		if logins, err = seedDemo(ctx, cfg); err != nil {
-			return fmt.Errorf("demo data: %w", err)
+			return fmt.Errorf("demo data: %w (what was loaded stays: start again from an empty database, e.g. rm -rf var/pg for make run's own)", err)
 		}
 	}
 	return serve(ctx, cfg, ln, func() {
