@@ -71,7 +71,9 @@ func (s *Server) openAPIDoc() fiber.Map {
 		if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
 			body := fiber.Map{"type": "object"}
 			if t.In != nil {
+				g.request = true
 				body = g.schema(reflect.TypeOf(t.In))
+				g.request = false
 			}
 			ct := "application/json"
 			if t.Multipart {
@@ -142,8 +144,15 @@ func operationID(r route) string {
 
 // schemaGen turns Go types into JSON schemas (OpenAPI 3.0 dialect) the way
 // encoding/json writes them; named structs become shared components.
+//
+// Response schemas list every field encoding/json always writes as required
+// and refuse unknown properties. Request schemas do neither: handlers ignore
+// unknown fields and check what is required themselves (an error names the
+// field). Request components are named …Request or …Input, so a type used
+// on both sides gets one component per side.
 type schemaGen struct {
 	components fiber.Map
+	request    bool
 }
 
 var (
@@ -156,6 +165,9 @@ var (
 func (g *schemaGen) schema(t reflect.Type) fiber.Map {
 	switch t {
 	case amountType:
+		if g.request {
+			return fiber.Map{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]{1,2})?$`, "example": "12.50", "description": "CNY as a string, at most two decimals (a JSON number is refused)"}
+		}
 		return fiber.Map{"type": "string", "pattern": `^-?[0-9]+\.[0-9]{2}$`, "example": "12.50", "description": "CNY, two decimals"}
 	case decimalType:
 		return fiber.Map{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?$`}
@@ -197,6 +209,9 @@ func (g *schemaGen) schema(t reflect.Type) fiber.Map {
 			return g.object(t)
 		}
 		name := componentName(t)
+		if g.request && !strings.HasSuffix(name, "Request") && !strings.HasSuffix(name, "Input") {
+			name += "Input"
+		}
 		if _, ok := g.components[name]; !ok {
 			g.components[name] = fiber.Map{} // placeholder against recursion
 			g.components[name] = g.object(t)
@@ -243,6 +258,9 @@ func (g *schemaGen) object(t reflect.Type) fiber.Map {
 		}
 	}
 	walk(t)
+	if g.request {
+		return fiber.Map{"type": "object", "properties": props}
+	}
 	s := fiber.Map{"type": "object", "properties": props, "additionalProperties": false}
 	if required != nil {
 		s["required"] = required
