@@ -271,13 +271,21 @@ func (g *schemaGen) object(t reflect.Type) fiber.Map {
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
 // componentName is a type's schema name: page[shelin/web.productJSON] →
-// page_productJSON; inventory.Location → inventory_Location.
+// page_productJSON; page[shelin/fund.Account] → page_fund_Account;
+// inventory.Location → inventory_Location.
 func componentName(t reflect.Type) string {
 	name := t.Name()
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		args := strings.Split(strings.TrimSuffix(name[i+1:], "]"), ",")
 		for j, a := range args {
-			args[j] = a[strings.LastIndexAny(a, "./")+1:]
+			// shelin/fund.Account → fund_Account; shelin/web.saleJSON → saleJSON
+			pkg, typ, ok := strings.Cut(a[strings.LastIndex(a, "/")+1:], ".")
+			if !ok || pkg == "web" {
+				typ = a[strings.LastIndexAny(a, "./")+1:]
+			} else {
+				typ = pkg + "_" + typ
+			}
+			args[j] = typ
 		}
 		name = name[:i] + "_" + strings.Join(args, "_")
 	}
