@@ -197,7 +197,10 @@ func (s *Server) routes() []route {
 // mount registers every route with its access rule.
 func (s *Server) mount(app *fiber.App) {
 	for _, r := range s.routes() {
-		app.Add(r.Method, r.Path, s.guard(r), r.Handler)
+		app.Add(r.Method, r.Path, s.handlers(r)...)
+		if alsoHEAD(r) {
+			app.Add(fiber.MethodHead, r.Path, s.handlers(r)...)
+		}
 	}
 	app.Use(func(c *fiber.Ctx) error { return apperr.NotFoundf("no such page") })
 }

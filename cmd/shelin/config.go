@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"shelin/web"
@@ -61,8 +63,8 @@ func (c *config) check() error {
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return errors.New("DATABASE_URL must be a postgres:// URL")
 	}
-	if !strings.Contains(c.Addr, ":") {
-		return fmt.Errorf("SHELIN_ADDR %q must look like :8080 or 127.0.0.1:8080", c.Addr)
+	if err := checkAddr(c.Addr); err != nil {
+		return err
 	}
 	if c.BaseURL == "" {
 		host := c.Addr
@@ -80,6 +82,9 @@ func (c *config) check() error {
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		return errors.New("SHELIN_ADMIN_PASSWORD must be at least 8 characters")
+	}
+	if c.SecretKey == "" {
+		return errors.New("SHELIN_SECRET_KEY is not set: 64 hex characters (openssl rand -hex 32) or a passphrase of 16+ characters")
 	}
 	if len(c.SecretKey) < 16 {
 		return errors.New("SHELIN_SECRET_KEY must be at least 16 characters; best 64 hex characters (openssl rand -hex 32)")
@@ -106,6 +111,18 @@ func (c *config) check() error {
 
 // sandboxOn says whether the simulated payment provider is on.
 func (c *config) sandboxOn() bool { return c.Sandbox == "on" }
+
+// checkAddr accepts host:port with a port from 1 to 65535 (host optional).
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return fmt.Errorf("SHELIN_ADDR %q must look like :8080 or 127.0.0.1:8080", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("SHELIN_ADDR %q: the port must be a number from 1 to 65535", addr)
+	}
+	return nil
+}
 
 // secretKey is the 32-byte key: SHELIN_SECRET_KEY itself when it is 64 hex
 // characters, else the SHA-256 of the passphrase.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/fund"
 	"shelin/identity"
 	"shelin/inventory"
@@ -16,12 +18,20 @@ import (
 // against movements, and every sale's money and stock against the ledger.
 // It prints each violation with the ids involved and fails when there is one.
 func cmdVerify(name string, args []string) error {
-	ctx := context.Background()
 	d, err := openForCommand(name, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	return ledgerVerify(context.Background(), d)
+}
+
+// errorsJoin joins the errors of several checks.
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
+
+// ledgerVerify is the whole-system verification of every community; it
+// always ends with a summary line, also on an empty database.
+func ledgerVerify(ctx context.Context, d *sqlx.DB) error {
 	svc := &pos.Service{DB: d, Inventory: inventory.New(d), Fund: fund.New(d)}
 	reports, ids, err := svc.VerifyAll(ctx)
 	if err != nil {
