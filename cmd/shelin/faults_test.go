@@ -86,7 +86,7 @@ func (r *faultRig) start() {
 	defer r.mu.Unlock()
 	c := exec.Command(shelinBinary(r.t), "serve")
 	c.Env = append(os.Environ(), "DATABASE_URL="+r.url, "SHELIN_ADDR="+r.addr, "SHELIN_BASE_URL=http://"+r.addr,
-		"SHELIN_SECRET_KEY="+strings.Repeat("cd", 32), "SHELIN_SANDBOX_SECRET="+faultSandboxSecret, "SHELIN_LOG_FORMAT=text")
+		"SHELIN_SECRET_KEY="+strings.Repeat("cd", 32), "SHELIN_SANDBOX_SECRET="+faultSandboxSecret, "SHELIN_SANDBOX=on", "SHELIN_LOG_FORMAT=text")
 	r.srvOut = &syncBuffer{}
 	c.Stdout, c.Stderr = r.srvOut, r.srvOut
 	if err := c.Start(); err != nil {

@@ -60,7 +60,15 @@ func ledgerVerify(ctx context.Context, d *sqlx.DB) error {
 			fmt.Printf("    %s\n", p)
 		}
 	}
-	fmt.Printf("verified %d communities, %d ledger entries, %d sales: %d with problems\n", len(ids), entries, sales, bad)
+	switch {
+	case len(ids) == 0:
+		fmt.Println("ledger verify: no ledgers yet (no communities)")
+	case bad == 0:
+		fmt.Printf("verified %d communities, %d ledger entries, %d sales: every entry balances and every sale agrees with the ledger and the stock\n",
+			len(ids), entries, sales)
+	default:
+		fmt.Printf("verified %d communities, %d ledger entries, %d sales: %d with problems\n", len(ids), entries, sales, bad)
+	}
 	if bad > 0 {
 		return errors.New("verification found problems")
 	}
