@@ -266,15 +266,22 @@ func proceedsOf(o *orders.Order, p *orders.Payment, debit fund.AccountRef) fund.
 			pr.MakerShare = pr.MakerShare.Add(l.MakerShare)
 		}
 	}
+	pr.Makers = makerParts(makers)
+	return pr
+}
+
+// makerParts lists makers' amounts in name order (a stable ledger entry).
+func makerParts(makers map[string]money.Amount) []fund.MakerPart {
 	names := make([]string, 0, len(makers))
 	for n := range makers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	out := make([]fund.MakerPart, 0, len(names))
 	for _, n := range names {
-		pr.Makers = append(pr.Makers, fund.MakerPart{Name: n, Amount: makers[n]})
+		out = append(out, fund.MakerPart{Name: n, Amount: makers[n]})
 	}
-	return pr
+	return out
 }
 
 // ConfirmStatic records a volunteer's confirmation that a static-QR payment

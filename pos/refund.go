@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 
 	"github.com/jmoiron/sqlx"
 
@@ -136,14 +135,7 @@ func reversalParts(r *orders.Refund) *fund.ReversalParts {
 			makers[l.MakerName] = makers[l.MakerName].Add(l.Maker)
 		}
 	}
-	names := make([]string, 0, len(makers))
-	for n := range makers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		parts.Makers = append(parts.Makers, fund.MakerPart{Name: n, Amount: makers[n]})
-	}
+	parts.Makers = makerParts(makers)
 	return parts
 }
 

@@ -18,24 +18,34 @@ import (
 // The treasurer's two actions on money held in suspense (see confirm.go):
 // refund it to the customer, or complete the sale when its stock allows.
 
+// lockOpenHeld locks a suspense item's order, payment and item (in that
+// order, like every writer) and checks the item is still open.
+func lockOpenHeld(ctx context.Context, tx *sqlx.Tx, communityID, suspenseID string) (*orders.Order, *orders.Payment, *orders.Suspense, error) {
+	susp, err := orders.GetSuspense(ctx, tx, communityID, suspenseID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	o, p, err := lockSale(ctx, tx, communityID, susp.OrderID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if susp, err = orders.LockSuspense(ctx, tx, communityID, suspenseID); err != nil {
+		return nil, nil, nil, err
+	}
+	if susp.Status != orders.SuspenseOpen {
+		return nil, nil, nil, apperr.Conflictf("this held payment is already %s", susp.Status)
+	}
+	return o, p, susp, nil
+}
+
 // RefundHeld starts giving held money back (step A of the outbox): the item
 // becomes refunding and a durable job asks the provider, idempotently on
 // the suspense id (the out_refund_no). A static 收款码 payment is handed
 // back by hand and is refunded at once.
 func (s *Service) RefundHeld(ctx context.Context, tx *sqlx.Tx, communityID, suspenseID, by string) (*orders.Suspense, error) {
-	susp, err := orders.GetSuspense(ctx, tx, communityID, suspenseID)
+	o, p, susp, err := lockOpenHeld(ctx, tx, communityID, suspenseID)
 	if err != nil {
 		return nil, err
-	}
-	o, p, err := lockSale(ctx, tx, communityID, susp.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	if susp, err = orders.LockSuspense(ctx, tx, communityID, suspenseID); err != nil {
-		return nil, err
-	}
-	if susp.Status != orders.SuspenseOpen {
-		return nil, apperr.Conflictf("this held payment is already %s", susp.Status)
 	}
 	if _, err := orders.SetSuspenseStatus(ctx, tx, susp.ID, orders.SuspenseOpen, orders.SuspenseRefunding, by); err != nil {
 		return nil, err
@@ -136,19 +146,9 @@ func (s *Service) finishHeldRefund(ctx context.Context, tx *sqlx.Tx, o *orders.O
 // suspense (Dr customer refunds payable). Short stock answers
 // insufficient_stock and changes nothing.
 func (s *Service) CompleteHeld(ctx context.Context, tx *sqlx.Tx, communityID, suspenseID, by string) (*Sale, error) {
-	susp, err := orders.GetSuspense(ctx, tx, communityID, suspenseID)
+	o, p, susp, err := lockOpenHeld(ctx, tx, communityID, suspenseID)
 	if err != nil {
 		return nil, err
-	}
-	o, p, err := lockSale(ctx, tx, communityID, susp.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	if susp, err = orders.LockSuspense(ctx, tx, communityID, suspenseID); err != nil {
-		return nil, err
-	}
-	if susp.Status != orders.SuspenseOpen {
-		return nil, apperr.Conflictf("this held payment is already %s", susp.Status)
 	}
 	if !susp.Amount.Equal(o.Total) {
 		return nil, apperr.Conflictf("%s was received for a sale of %s: refund it instead", susp.Amount.Yuan(), o.Total.Yuan())
