@@ -52,7 +52,7 @@ import (
 
 var (
 	systemSeed    = flag.Uint64("seed", 0, "seed of the randomized whole-system test (0: from the time)")
-	systemOps     = flag.Int("system.ops", 500, "operations of the randomized whole-system test")
+	systemOps     = flag.Int("system.ops", 300, "operations of the randomized whole-system test")
 	systemWorkers = flag.Int("system.workers", 5, "concurrent workers of the randomized whole-system test")
 )
 
@@ -142,6 +142,8 @@ type simT struct {
 	baskets  []*basket
 	// ledger flows the shift operations posted (debit positive)
 	drawerFlow, bank, overShort, cashFloat int64
+	projects                               []*mProject
+	ledger                                 map[string]int64 // other accounts the fund operations moved
 	earmarks                               []string
 	percents                               []int64
 	stats                                  map[string]int
@@ -212,7 +214,7 @@ func TestSystemRandomized(t *testing.T) {
 	f.sandbox.Now = clock.now
 	skew := inventory.New(f.d)
 	skew.Now = func() time.Time { return clock.now().Add(2 * time.Hour) }
-	m := &simT{t: t, f: f, seed: seed, clock: clock, skew: skew, inflight: map[*inflight]bool{}, stats: map[string]int{},
+	m := &simT{t: t, f: f, seed: seed, clock: clock, skew: skew, inflight: map[*inflight]bool{}, stats: map[string]int{}, ledger: map[string]int64{},
 		earmarks: []string{"养老", "助餐", fund.General}, percents: []int64{50, 30, 20}}
 	rules := make([]fund.RuleEarmark, len(m.earmarks))
 	for i, e := range m.earmarks {
@@ -286,8 +288,10 @@ func (m *simT) step(rng *rand.Rand) {
 		m.basketsAndSweep(rng)
 	case n < 42:
 		m.shiftOp(rng)
-	case n < 44:
+	case n < 46:
 		m.receive(rng)
+	case n < 49:
+		m.fundOp(rng)
 	default:
 		s := m.pick(rng)
 		if s == nil {
@@ -1349,7 +1353,8 @@ func (m *simT) sweepExpired() {
 		return
 	}
 	lo, hi := 0, 0
-	for _, s := range m.awaiting() {
+	touched := m.awaiting()
+	for _, s := range touched {
 		sure, maybe := due(s.expiresAt, t0, t1)
 		if !maybe {
 			continue
@@ -1372,7 +1377,7 @@ func (m *simT) sweepExpired() {
 	if n < lo || n > hi {
 		m.fail("sweep expired %d sales, the model says %d–%d", n, lo, hi)
 	}
-	m.observeAll("sweep expired sales")
+	m.observeAll("sweep expired sales", touched)
 }
 
 func (m *simT) pollAwaiting() {
@@ -1385,7 +1390,8 @@ func (m *simT) pollAwaiting() {
 		return
 	}
 	want := 0
-	for _, s := range m.awaiting() {
+	touched := m.awaiting()
+	for _, s := range touched {
 		if s.method == "sandbox" && s.walletPaid {
 			m.complete(s)
 			want++
@@ -1394,7 +1400,7 @@ func (m *simT) pollAwaiting() {
 	if n != want {
 		m.fail("poll confirmed %d sales, the model says %d", n, want)
 	}
-	m.observeAll("poll awaiting")
+	m.observeAll("poll awaiting", touched)
 }
 
 func (m *simT) sweepRefunds() {
@@ -1465,11 +1471,9 @@ func (m *simT) basketsAndSweep(rng *rand.Rand) {
 	m.checkStock("reservation sweep")
 }
 
-func (m *simT) observeAll(op string) {
-	for _, s := range m.sales {
-		if s.method != "cash" {
-			m.observe(op, s, m.read(s))
-		}
+func (m *simT) observeAll(op string, sales []*mSale) {
+	for _, s := range sales {
+		m.observe(op, s, m.read(s))
 	}
 }
 
@@ -1489,7 +1493,7 @@ func (m *simT) checkStock(op string) {
 // receive: more goods arrive at the stall.
 func (m *simT) receive(rng *rand.Rand) {
 	p := m.products[rng.IntN(len(m.products))]
-	q := 1 + rng.IntN(8)
+	q := 1 + rng.IntN(12)
 	m.global.RLock()
 	defer m.global.RUnlock()
 	err := m.f.try(func(tx *sqlx.Tx) error {
@@ -1501,6 +1505,87 @@ func (m *simT) receive(rng *rand.Rand) {
 	defer m.mu.Unlock()
 	if m.expectLocked("receive goods", err, okCode) == okCode {
 		p.onHand += q
+	}
+}
+
+// ---- the fund's projects ----
+
+// mProject is a residents' project the fund side runs alongside the stall:
+// no fund share (so that the sales' lots stay whole), crowdfunded by
+// residents in cash and paid out from the bank, which only shift closes fill.
+type mProject struct {
+	id                             string
+	budget, crowdfunded, disbursed int64
+}
+
+func (m *simT) fundOp(rng *rand.Rand) {
+	m.drawer.Lock() // the bank: shift closes fill it, disbursements empty it
+	defer m.drawer.Unlock()
+	f := m.f
+	if len(m.projects) < 3 || rng.IntN(10) == 0 {
+		budget := 10000 + rng.Int64N(200000)
+		var p fund.Project
+		err := f.try(func(tx *sqlx.Tx) (err error) {
+			p, err = f.s.Fund.ProposeProject(f.ctx, tx, f.cid, fund.ProjectInput{Title: fmt.Sprintf("楼道灯 %d", len(m.projects)+1),
+				Budget: money.FromCents(budget), ProposedBy: f.vol1})
+			if err != nil {
+				return err
+			}
+			p, err = f.s.Fund.ApproveProject(f.ctx, tx, f.cid, p.ID, f.admin, time.Time{})
+			return err
+		})
+		if m.expect("project proposed and approved", err, okCode) == okCode {
+			m.projects = append(m.projects, &mProject{id: p.ID, budget: budget})
+		}
+		return
+	}
+	pr := m.projects[rng.IntN(len(m.projects))]
+	if rng.IntN(2) == 0 {
+		still := pr.budget - pr.crowdfunded
+		amount := 1 + rng.Int64N(max(still/2, 1))
+		if rng.IntN(6) == 0 {
+			amount = still + 1 + rng.Int64N(1000)
+		}
+		err := f.try(func(tx *sqlx.Tx) error {
+			_, _, err := f.s.Fund.Contribute(f.ctx, tx, f.cid, pr.id, fund.ContributionInput{Amount: money.FromCents(amount), Method: "cash",
+				Contributor: "居民", CollectedBy: f.vol2})
+			return err
+		})
+		want := okCode
+		if amount > still {
+			want = apperr.Conflict
+		}
+		if m.expect("contribution", err, want) == okCode {
+			pr.crowdfunded += amount
+			m.mu.Lock()
+			m.ledger["contributions:cash"] += amount
+			m.ledger["project:"+pr.id] -= amount
+			m.mu.Unlock()
+		}
+		return
+	}
+	balance := pr.crowdfunded - pr.disbursed
+	amount := 1 + rng.Int64N(max(balance, 1))
+	if rng.IntN(6) == 0 {
+		amount = balance + 1 + rng.Int64N(1000)
+	}
+	err := f.try(func(tx *sqlx.Tx) error {
+		_, _, err := f.s.Fund.Disburse(f.ctx, tx, f.cid, pr.id, fund.DisbursementInput{Amount: money.FromCents(amount), Payee: "五金店", CreatedBy: f.admin})
+		return err
+	})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := okCode
+	switch {
+	case amount > balance:
+		want = apperr.Conflict // the project does not hold it
+	case amount > m.bank:
+		want = apperr.Conflict // the bank does not hold it
+	}
+	if m.expectLocked("disbursement", err, want) == okCode {
+		pr.disbursed += amount
+		m.bank -= amount
+		m.ledger["project:"+pr.id] += amount
 	}
 }
 
@@ -1547,6 +1632,9 @@ func (m *simT) check() {
 	acct("bank", "", m.bank)
 	acct("cash_over_short", "", m.overShort)
 	acct("cash_float", "", m.cashFloat)
+	for k, v := range m.ledger {
+		want[k] += v
+	}
 	for _, s := range m.sales {
 		m.checkSale(s, order, acct)
 	}
