@@ -25,6 +25,12 @@ package pos_test
 //   - the clock only moves forward; a decision that depends on the clock
 //     (a sale's expiry) is made from readings before and after the call and,
 //     when they straddle the expiry, either answer is accepted and recorded.
+//
+// Bugs the model found are reproduced by the small tests at the end of this
+// file (TestSystemRestockRefundAfterDamagedUnitOfTheSameLine,
+// TestSystemRightAmountAfterAWrongOneAndACancelIsHeld); the randomized run
+// steers clear of the first (it would refuse a legal refund) so that it can
+// keep checking everything else.
 
 import (
 	"encoding/json"
@@ -503,10 +509,7 @@ func (m *simT) checkout(rng *rand.Rand, method string) {
 		for _, l := range lines {
 			l.product.onHand -= l.qty
 		}
-		m.shift.cashSales += total
-		if !shift.sameAs(m.shift) {
-			m.fail("the shift changed under a cash checkout")
-		}
+		m.shift.cashSales += total // the drawer's read lock keeps the shift open
 	} else {
 		s.status, s.payStatus = orders.AwaitingPayment, orders.PaymentPending
 		for _, l := range lines {
@@ -534,8 +537,6 @@ func (m *simT) checkout(rng *rand.Rand, method string) {
 	}
 	m.sales = append(m.sales, s)
 }
-
-func (sh *mShift) sameAs(o *mShift) bool { return sh == o }
 
 // expectLocked is expect with m.mu held.
 func (m *simT) expectLocked(op string, err error, want ...apperr.Code) apperr.Code {
@@ -618,6 +619,14 @@ func (m *simT) observe(op string, s *mSale, sale *pos.Sale) {
 	if sale.Order.Status != s.status || sale.Payment.Status != s.payStatus {
 		m.fail("%s %s: order %s payment %s, the model says %s %s", op, s.number, sale.Order.Status, sale.Payment.Status, s.status, s.payStatus)
 	}
+}
+
+// statusOf reads the sale's order status from the system ("" when it cannot).
+func (m *simT) statusOf(s *mSale) string {
+	if sale := m.read(s); sale != nil {
+		return sale.Order.Status
+	}
+	return ""
 }
 
 func (m *simT) read(s *mSale) *pos.Sale {
@@ -798,7 +807,7 @@ func (m *simT) expireModel(op string, s *mSale, expired bool, t0, t1 time.Time) 
 		if expired {
 			m.fail("%s expired %s, which the customer paid", op, s.number)
 		}
-		if sure || m.read(s).Order.Status == orders.Paid {
+		if sure || m.statusOf(s) == orders.Paid {
 			m.complete(s)
 		}
 	case expired:
@@ -903,7 +912,7 @@ func (m *simT) burst(rng *rand.Rand, s *mSale) {
 		if payCode == okCode {
 			s.walletPaid = true
 			m.expectLocked("burst pay vs cancel: cancel", cancelErr, apperr.Conflict)
-			if m.read(s).Order.Status == orders.Paid { // settled by the cancel, or still awaiting its notification
+			if m.statusOf(s) == orders.Paid { // settled by the cancel, or still awaiting its notification
 				m.complete(s)
 			}
 		} else {
@@ -1360,7 +1369,7 @@ func (m *simT) sweepExpired() {
 			continue
 		}
 		if s.method == "sandbox" && s.walletPaid {
-			if sure || m.read(s).Order.Status == orders.Paid {
+			if sure || m.statusOf(s) == orders.Paid {
 				m.complete(s)
 			}
 			continue
@@ -1369,7 +1378,7 @@ func (m *simT) sweepExpired() {
 			lo++
 			hi++
 			m.end(s, orders.Expired)
-		} else if m.read(s).Order.Status == orders.Expired {
+		} else if m.statusOf(s) == orders.Expired {
 			hi++
 			m.end(s, orders.Expired)
 		}
