@@ -875,6 +875,8 @@ func (m *simT) burst(rng *rand.Rand, s *mSale) {
 		wg.Wait()
 	}
 	switch {
+	case s.method != "cash" && s.status == orders.Paid && rng.IntN(2) == 0:
+		m.burstRefunds(rng, s)
 	case s.method == "sandbox" && len(s.bodies) > 0 && s.bodies[0].amount == s.total:
 		// the same notification three times, and a poll, at once
 		nb := s.bodies[0]
@@ -1059,6 +1061,185 @@ func (m *simT) refund(rng *rand.Rand, s *mSale) {
 		m.shift.cashBack += amount
 	}
 	s.refunds = append(s.refunds, mr)
+}
+
+// refundPlan is a refund a tablet asks for.
+type refundPlan struct {
+	items   []orders.RefundItem
+	want    map[*mLine]int
+	restock bool
+}
+
+func (m *simT) randomPlan(rng *rand.Rand, s *mSale) refundPlan {
+	p := refundPlan{want: map[*mLine]int{}, restock: rng.IntN(3) > 0}
+	for _, l := range s.lines {
+		if left := l.qty - l.refunded; left > 0 && rng.IntN(2) == 0 {
+			q := 1 + rng.IntN(left)
+			p.want[l] = q
+			p.items = append(p.items, orders.RefundItem{ProductID: l.product.id, Qty: q})
+		}
+	}
+	return p
+}
+
+// applyPlan works a refund out on state (copies of the sale's lines),
+// changing them only when the rules let it through.
+func applyPlan(s *mSale, state map[*mLine]*mLine, p refundPlan) (code apperr.Code, rls []mRefundLine, amount int64, avoid bool) {
+	if s.status != orders.Paid {
+		return apperr.Conflict, nil, 0, false
+	}
+	trial := map[*mLine]*mLine{}
+	for _, l := range s.lines {
+		q, ok := p.want[l]
+		if !ok {
+			continue
+		}
+		c := *state[l]
+		if q > c.qty-c.refunded {
+			return apperr.Invalid, nil, 0, false
+		}
+		before := c
+		rl := refundLine(&c, q, p.restock)
+		if p.restock && rl.fund > before.fund-before.taken {
+			avoid = true
+		}
+		rl.line = l
+		rls = append(rls, rl)
+		amount += rl.amount
+		trial[l] = &c
+	}
+	if amount == 0 {
+		return apperr.Invalid, nil, 0, avoid
+	}
+	for l, c := range trial {
+		state[l] = c
+	}
+	return okCode, rls, amount, avoid
+}
+
+func refundMatches(r *orders.Refund, rls []mRefundLine, amount int64) bool {
+	if r == nil || cents(r.Amount) != amount || len(r.Lines) != len(rls) {
+		return false
+	}
+	got := map[string]orders.RefundLine{}
+	for _, l := range r.Lines {
+		got[l.ProductID] = l
+	}
+	for _, ml := range rls {
+		g := got[ml.line.product.id]
+		if g.Qty != ml.qty || cents(g.Amount) != ml.amount || cents(g.Cost) != ml.cost || cents(g.Maker) != ml.maker ||
+			cents(g.Fee) != ml.fee || cents(g.Fund) != ml.fund || cents(g.WriteOff) != ml.writeOff {
+			return false
+		}
+	}
+	return true
+}
+
+// burstRefunds: two tablets refund lines of one (QR) sale at the same
+// moment. Whichever goes first, the outcome must be the rules' outcome of one
+// of the two orders, to the cent.
+func (m *simT) burstRefunds(rng *rand.Rand, s *mSale) {
+	plans := [2]refundPlan{m.randomPlan(rng, s), m.randomPlan(rng, s)}
+	if len(plans[0].items) == 0 || len(plans[1].items) == 0 {
+		return
+	}
+	type outcome struct {
+		codes  [2]apperr.Code
+		rls    [2][]mRefundLine
+		amount [2]int64
+		state  map[*mLine]*mLine
+		first  int
+	}
+	var orders2 []outcome
+	for _, first := range []int{0, 1} {
+		st := map[*mLine]*mLine{}
+		for _, l := range s.lines {
+			c := *l
+			st[l] = &c
+		}
+		o := outcome{state: st, first: first}
+		for _, i := range []int{first, 1 - first} {
+			var avoid bool
+			o.codes[i], o.rls[i], o.amount[i], avoid = applyPlan(s, st, plans[i])
+			if avoid {
+				m.count("burst refunds avoided: restock after the line's fund share was used up")
+				return
+			}
+		}
+		orders2 = append(orders2, o)
+	}
+	var rs [2]*orders.Refund
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = m.f.try(func(tx *sqlx.Tx) (err error) {
+				rs[i], err = m.f.s.Refund(m.f.ctx, tx, m.f.cid, s.id, pos.RefundInput{Items: plans[i].items, Reason: "两台平板同时退货",
+					Restock: plans[i].restock, UserID: m.f.vol1, ApproverID: m.f.vol2})
+				return
+			})
+		}()
+	}
+	wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var codes [2]apperr.Code
+	for i, err := range errs {
+		codes[i] = m.expectLocked("burst refunds", err, okCode, apperr.Invalid)
+	}
+	actualFirst := -1 // when both went through: which the ledger booked first
+	if codes[0] == okCode && codes[1] == okCode {
+		var first string
+		if err := m.f.d.Get(&first, `SELECT fr.reversal_id FROM fund_reversals fr JOIN ledger_postings lp ON lp.entry_id = fr.entry_id
+			WHERE fr.community_id = $1 AND fr.reversal_id IN ($2, $3) GROUP BY fr.reversal_id ORDER BY min(lp.id) LIMIT 1`,
+			m.f.cid, rs[0].ID, rs[1].ID); err != nil {
+			m.fail("burst refunds on %s: order of the reversals: %v", s.number, err)
+			return
+		}
+		actualFirst = 0
+		if first == rs[1].ID {
+			actualFirst = 1
+		}
+	}
+	for _, o := range orders2 {
+		if o.codes != codes || (actualFirst >= 0 && o.first != actualFirst) {
+			continue
+		}
+		match := true
+		for i := range rs {
+			if codes[i] == okCode && !refundMatches(rs[i], o.rls[i], o.amount[i]) {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		for l, c := range o.state {
+			*l = *c
+		}
+		for _, i := range []int{o.first, 1 - o.first} {
+			if codes[i] != okCode {
+				continue
+			}
+			mr := &mRefund{id: rs[i].ID, lines: o.rls[i], amount: o.amount[i], restock: plans[i].restock, status: orders.PaymentPending, seq: len(s.refunds)}
+			if s.method == "static" {
+				mr.status = orders.PaymentSucceeded
+			}
+			if rs[i].Status != mr.status {
+				m.fail("burst refunds on %s: status %s, the model says %s", s.number, rs[i].Status, mr.status)
+			}
+			if plans[i].restock {
+				for _, rl := range o.rls[i] {
+					rl.line.product.onHand += rl.qty
+				}
+			}
+			s.refunds = append(s.refunds, mr)
+		}
+		return
+	}
+	m.fail("burst refunds on %s: answers %v (%v, %v) match neither order of the rules (plans %+v / %+v)", s.number, codes, errs[0], errs[1], plans[0].items, plans[1].items)
 }
 
 func (m *simT) compareRefundLines(op string, s *mSale, r *orders.Refund, mr *mRefund) {
@@ -1423,11 +1604,23 @@ func (m *simT) sweepRefunds() {
 	}
 	want := 0
 	for _, s := range m.sales {
+		var pending []*mRefund
+		created := map[*mRefund]time.Time{}
 		for _, r := range s.refunds {
 			if r.status == orders.PaymentPending {
-				m.refundAnswer(s, r)
-				want++
+				pending = append(pending, r)
+				if got, err := orders.GetRefund(m.f.ctx, m.f.d, m.f.cid, r.id); err == nil {
+					created[r] = got.CreatedAt
+				} else {
+					m.fail("get refund %s: %v", r.id, err)
+				}
 			}
+		}
+		// the sweep takes them oldest first
+		sort.SliceStable(pending, func(i, j int) bool { return created[pending[i]].Before(created[pending[j]]) })
+		for _, r := range pending {
+			m.refundAnswer(s, r)
+			want++
 		}
 	}
 	if n != want {
