@@ -10,8 +10,10 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/shelin /usr/local/bin/shelin
 COPY --from=build /usr/local/go/lib/time/zoneinfo.zip /usr/local/go/lib/time/zoneinfo.zip
+# The sandbox payment provider (simulated money) is off in the image.
 ENV ZONEINFO=/usr/local/go/lib/time/zoneinfo.zip \
-    SHELIN_ADDR=:8080
+    SHELIN_ADDR=:8080 \
+    SHELIN_SANDBOX=off
 USER nonroot:nonroot
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

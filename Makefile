@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/shelin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test build tools bench vet clean
+.PHONY: run test build tools bench faults vet clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/shelin
@@ -23,6 +23,11 @@ tools:
 
 bench: build
 	$(BIN) pg -- $(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# The long fault suite (the short one runs in `make test`): more sales and
+# four rounds of killed connections, PostgreSQL restarts and server SIGKILLs.
+faults: build
+	$(BIN) pg -- $(GO) test -count=1 -timeout 20m -run 'TestFaults' ./cmd/shelin -args -faults.long
 
 vet:
 	$(GO) vet ./...

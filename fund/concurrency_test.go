@@ -107,3 +107,53 @@ func TestConcurrentPostingsAndDisbursements(t *testing.T) {
 	mustVerify(t, ctx, l, cid)
 	assertLedgerInvariants(t, d, cid)
 }
+
+// Two disbursements racing for the same bank money: each fits what the bank
+// holds alone, not both. The database's CHECK decides; the loser gets a
+// plain overdraw conflict, and the bank never goes below zero.
+func TestConcurrentDisbursementsCannotOverdrawTheBank(t *testing.T) {
+	ctx, d, l, cid := setup(t)
+	post(t, ctx, d, l, sale(cid, "s1", "200.00", "0"))
+	var pids []string
+	for i := 0; i < 2; i++ {
+		p := propose(t, ctx, d, l, cid, fmt.Sprintf("项目%d", i), "", "80.00", "80.00")
+		if _, err := approve(t, ctx, d, l, cid, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, p.ID)
+	}
+	for round := 0; round < 5; round++ {
+		bankIn(t, ctx, d, l, cid, fund.ProviderClearing("sandbox"), "10.00")
+		start := make(chan struct{})
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range pids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				_, errs[i] = disburse(t, ctx, d, l, cid, pids[i], m("10.00"))
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		ok, refused := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case fund.IsOverdraw(err) && apperr.Is(err, apperr.Conflict):
+				refused++
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("round %d: %d paid, %d refused, want 1 and 1 (%v)", round, ok, refused, errs)
+		}
+		if b := balances(t, ctx, d, l, cid)["bank:"]; !b.IsZero() {
+			t.Fatalf("round %d: bank holds %s, want 0.00", round, b)
+		}
+	}
+	mustVerify(t, ctx, l, cid)
+}

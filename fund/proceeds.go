@@ -361,7 +361,7 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 			return Posted{}, err
 		}
 	}
-	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID); err != nil || ok {
+	if prev, ok, err := readReversal(ctx, tx, r); err != nil || ok {
 		return prev, err
 	}
 	var pr struct {
@@ -385,7 +385,7 @@ func (l *Ledger) ReverseProceeds(ctx context.Context, tx *sqlx.Tx, r Reversal) (
 		return Posted{}, fmt.Errorf("fund: lock proceeds: %w", err)
 	}
 	// Another transaction may have recorded this reversal while we waited.
-	if prev, ok, err := readReversal(ctx, tx, r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID); err != nil || ok {
+	if prev, ok, err := readReversal(ctx, tx, r); err != nil || ok {
 		return prev, err
 	}
 	left := pr.Gross.Sub(pr.ReversedGross)
@@ -635,9 +635,14 @@ func (p *ReversalParts) shares(orig []heldPosting) ([]money.Amount, error) {
 	return shares, nil
 }
 
-func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, reversalID, sourceKind, sourceID string) (Posted, bool, error) {
+// readReversal returns the reversal already recorded under r.ReversalID
+// (ok), or an idempotency conflict when that id was used for another source
+// or another amount.
+func readReversal(ctx context.Context, q sqlx.QueryerContext, r Reversal) (Posted, bool, error) {
+	communityID, reversalID, sourceKind, sourceID := r.CommunityID, r.ReversalID, r.SourceKind, r.SourceID
 	var row struct {
 		EntryID      string          `db:"entry_id"`
+		Gross        money.Amount    `db:"gross"`
 		Net          money.Amount    `db:"net"`
 		Deficit      money.Amount    `db:"deficit"`
 		WriteOff     money.Amount    `db:"write_off"`
@@ -647,7 +652,7 @@ func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, rever
 		SourceID     string          `db:"source_id"`
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
-		SELECT r.entry_id, r.net, r.deficit, r.write_off, r.parts, p.rules_version, p.source_kind, p.source_id
+		SELECT r.entry_id, r.gross, r.net, r.deficit, r.write_off, r.parts, p.rules_version, p.source_kind, p.source_id
 		FROM fund_reversals r JOIN fund_proceeds p ON p.entry_id = r.proceeds_entry_id
 		WHERE r.community_id = $1 AND r.reversal_id = $2`, communityID, reversalID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -658,6 +663,9 @@ func readReversal(ctx context.Context, q sqlx.QueryerContext, communityID, rever
 	}
 	if row.SourceKind != sourceKind || row.SourceID != sourceID {
 		return Posted{}, false, apperr.New(apperr.IdempotencyConflict, "reversal %s was already used for another source", reversalID).WithField("reversal_id")
+	}
+	if !row.Gross.Equal(r.Gross) {
+		return Posted{}, false, apperr.New(apperr.IdempotencyConflict, "reversal %s was already recorded for %s, not %s", reversalID, row.Gross, r.Gross).WithField("reversal_id")
 	}
 	var parts []reversalPart
 	if err := json.Unmarshal(row.Parts, &parts); err != nil {

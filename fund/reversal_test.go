@@ -182,6 +182,12 @@ func TestRefundOneLineNotRestockedWritesOff(t *testing.T) {
 	if err != nil || again.EntryID != got.EntryID || again.WriteOff.String() != "20.00" {
 		t.Fatalf("replay: %v %+v", err, again)
 	}
+	other := r
+	other.Gross = m("18.00")
+	other.Parts = &fund.ReversalParts{Fund: m("18.00")}
+	if _, err := tx(t, ctx, d, reverse(t, l, other)); !apperr.Is(err, apperr.IdempotencyConflict) {
+		t.Fatalf("the same refund id for another amount: %v", err)
+	}
 	wantBalances(t, balances(t, ctx, d, l, cid), map[string]string{
 		"maker_payable:画家 田老师": "80.00", "supplier_payable:": "20.00", "fund_earmark:general": "20.00",
 		"fund_deficit:": "20.00", "cash_drawer:" + stall: "100.00",

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -24,18 +25,35 @@ type Service struct {
 	db *sqlx.DB
 	// SessionTTL is how long a sign-in lasts.
 	SessionTTL time.Duration
-	// MaxFailures failed sign-ins of one login, or MaxFailuresPerIP from one
-	// address, within FailureWindow lock it out until the window has passed.
-	// The address limit is higher because a stall's tablets and a
-	// community centre share one address behind NAT.
-	MaxFailures      int
-	MaxFailuresPerIP int
-	FailureWindow    time.Duration
+	// Sign-in throttles (throttle.go). Every attempt counts before the
+	// password or PIN is checked, under these keys:
+	//   - one login from one address: MaxFailures;
+	//   - one login from anywhere: MaxFailuresPerLogin (looser; not applied
+	//     at an address where the person signed in successfully before);
+	//   - one address, any login: MaxFailuresPerIP (higher, because a
+	//     community centre shares one address behind NAT; not applied at an
+	//     address the person signed in from before);
+	//   - one person's PIN: MaxFailures; one tablet: MaxFailuresPerDevice
+	//     (not applied to people who signed in on that tablet before);
+	//   - tablet pairing codes tried from one address: MaxPairingsPerIP.
+	// Past its limit a key backs off: BackoffBase, doubled with every further
+	// failure, at most BackoffMax; failures are forgotten FailureWindow after
+	// that wait has passed, and a person's success at a place gives them back.
+	MaxFailures          int
+	MaxFailuresPerLogin  int
+	MaxFailuresPerIP     int
+	MaxFailuresPerDevice int
+	MaxPairingsPerIP     int
+	BackoffBase          time.Duration
+	BackoffMax           time.Duration
+	FailureWindow        time.Duration
 }
 
 // New returns a Service on d.
 func New(d *sqlx.DB) *Service {
-	return &Service{db: d, SessionTTL: 12 * time.Hour, MaxFailures: 10, MaxFailuresPerIP: 100, FailureWindow: 15 * time.Minute}
+	return &Service{db: d, SessionTTL: 12 * time.Hour,
+		MaxFailures: 10, MaxFailuresPerLogin: 50, MaxFailuresPerIP: 100, MaxFailuresPerDevice: 20, MaxPairingsPerIP: 20,
+		BackoffBase: time.Minute, BackoffMax: time.Hour, FailureWindow: 24 * time.Hour}
 }
 
 // DB returns the pool (for callers composing transactions).
@@ -115,7 +133,20 @@ type NewUser struct {
 var (
 	loginRe = regexp.MustCompile(`^[A-Za-z0-9._@-]{3,64}$`)
 	pinRe   = regexp.MustCompile(`^[0-9]{4,6}$`)
+	uuidRe  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
+
+// MaxNameLen is the longest display name, grid or micro-grid name, in
+// characters.
+const MaxNameLen = 100
+
+// boundedText reports whether s is valid UTF-8 without NUL and at most n
+// characters: what PostgreSQL text can store and an index can hold.
+func boundedText(s string, n int) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && utf8.RuneCountInString(s) <= n
+}
+
+func validUUID(s string) bool { return uuidRe.MatchString(s) }
 
 // bcryptCost is lowered by tests through SetFastHashing.
 var bcryptCost = bcrypt.DefaultCost
@@ -140,6 +171,9 @@ func (s *Service) CreateUser(ctx context.Context, tx *sqlx.Tx, communityID strin
 	}
 	if in.PIN != "" && !pinRe.MatchString(in.PIN) {
 		return User{}, apperr.Field("pin", "PIN must be 4–6 digits")
+	}
+	if !boundedText(in.DisplayName, MaxNameLen) {
+		return User{}, apperr.Field("display_name", "display name must be at most %d characters", MaxNameLen)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcryptCost)
 	if err != nil {
@@ -221,8 +255,8 @@ func (s *Service) EnsurePlatformAdmin(ctx context.Context, login, password strin
 // CreateGrid adds a grid (网格) to a community.
 func (s *Service) CreateGrid(ctx context.Context, tx *sqlx.Tx, communityID, name string) (Grid, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return Grid{}, apperr.Field("name", "name is required")
+	if name == "" || !boundedText(name, MaxNameLen) {
+		return Grid{}, apperr.Field("name", "name is required (at most %d characters)", MaxNameLen)
 	}
 	var g Grid
 	err := tx.GetContext(ctx, &g, `INSERT INTO grids (community_id, name) VALUES ($1,$2) RETURNING id, community_id, name`, communityID, name)
@@ -242,11 +276,17 @@ type NewMicroGrid struct {
 
 // CreateMicroGrid adds a micro-grid with its 邻长 (a user with role leader).
 func (s *Service) CreateMicroGrid(ctx context.Context, tx *sqlx.Tx, communityID string, in NewMicroGrid) (MicroGrid, error) {
-	if strings.TrimSpace(in.Name) == "" {
-		return MicroGrid{}, apperr.Field("name", "name is required")
+	if strings.TrimSpace(in.Name) == "" || !boundedText(in.Name, MaxNameLen) {
+		return MicroGrid{}, apperr.Field("name", "name is required (at most %d characters)", MaxNameLen)
 	}
-	if in.Households < 0 {
-		return MicroGrid{}, apperr.Field("households", "households must not be negative")
+	if in.Households < 0 || in.Households > 100000 {
+		return MicroGrid{}, apperr.Field("households", "households must be 0–100000")
+	}
+	if !validUUID(in.GridID) {
+		return MicroGrid{}, apperr.NotFoundf("grid not found").WithField("grid_id")
+	}
+	if in.LeaderUserID != nil && !validUUID(*in.LeaderUserID) {
+		return MicroGrid{}, apperr.Field("leader_user_id", "the 邻长 must be a leader of this community")
 	}
 	var ok bool
 	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM grids WHERE id::text=$1 AND community_id=$2)`, in.GridID, communityID); err != nil {

@@ -191,11 +191,14 @@ func refundParts(l *Line, qty int, restock bool, fundTaken money.Amount) RefundL
 	}
 	rl := RefundLine{OrderLineID: l.ID, ProductID: l.ProductID, Name: l.Name, Qty: qty, Amount: net, UnitCost: l.UnitCost,
 		MakerName: l.MakerName, Fee: fee}
+	wanted := fund // what the fund gives back for these units
 	if restock {
-		rl.Cost, rl.Maker, rl.Fund = cost, maker, fund
-		return rl
+		rl.Cost, rl.Maker = cost, maker
+	} else {
+		wanted = fund.Add(cost).Add(maker) // the goods are gone: their cost and maker's share stay owed
 	}
-	wanted := fund.Add(cost).Add(maker)
+	// The fund gives back at most what the line's fund share still holds
+	// (an earlier damaged unit may have used it up); the rest is written off.
 	held := l.FundAmount.Sub(fundTaken)
 	if held.IsNegative() {
 		held = money.Zero

@@ -63,11 +63,13 @@ const suspenseFrom = ` FROM payment_suspense s JOIN orders o ON o.id = s.order_i
 // cannot complete its sale, in the caller's transaction: the payment is
 // flagged and a suspense item is opened. With markHeld the payment becomes
 // held (its sale is over); without (a wrong amount reported while the sale
-// still waits for the right one) it stays pending. The order and payment
-// rows must be locked. A payment with an item already reports that item and
-// false.
+// still waits for the right one) it stays pending. A payment has at most one
+// item of each kind (wrong amount; money after its sale ended): a repeat of
+// the same kind is the same money and reports the first item and false. The
+// order and payment rows must be locked.
 func Hold(ctx context.Context, tx *sqlx.Tx, p *Payment, amount money.Amount, reason, detail, txnID string, markHeld bool) (*Suspense, bool, error) {
-	if prev, err := SuspenseOfPayment(ctx, tx, p.ID); err == nil {
+	mismatch := reason == HoldAmountMismatch
+	if prev, err := getSuspense(ctx, tx, `s.payment_id=$1 AND (s.reason = 'amount_mismatch') = $2`, p.ID, mismatch); err == nil {
 		return prev, false, nil
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return nil, false, err
@@ -116,9 +118,9 @@ func GetSuspense(ctx context.Context, q sqlx.QueryerContext, communityID, id str
 	return getSuspense(ctx, q, `s.community_id=$1 AND s.id=$2`, communityID, id)
 }
 
-// SuspenseOfPayment returns the suspense item of a held payment.
+// SuspenseOfPayment returns the latest suspense item of a payment.
 func SuspenseOfPayment(ctx context.Context, q sqlx.QueryerContext, paymentID string) (*Suspense, error) {
-	return getSuspense(ctx, q, `s.payment_id=$1`, paymentID)
+	return getSuspense(ctx, q, `s.payment_id=$1 ORDER BY s.created_at DESC, s.id LIMIT 1`, paymentID)
 }
 
 // LockSuspense locks a suspense item (lock its order and payment first).

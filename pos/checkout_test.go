@@ -64,9 +64,9 @@ func TestQRSaleIsPaidOnceByItsNotification(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, _ := f.deliver(c.body, c.signedAt, c.key)
-			if st != c.status {
-				t.Fatalf("status %d, want %d", st, c.status)
+			st, err := f.deliver(c.body, c.signedAt, c.key)
+			if st != c.status || (err == nil) != (st == http.StatusOK) {
+				t.Fatalf("status %d (%v), want %d", st, err, c.status)
 			}
 			got := f.sale(s.Order.ID)
 			if (got.Order.Status == orders.Paid) != c.paid {
@@ -180,10 +180,16 @@ func TestConcurrentConfirmationsHaveOneEffect(t *testing.T) {
 			defer wg.Done()
 			switch i % 3 {
 			case 0:
-				st, _ := f.deliver(body, time.Now(), secret)
+				st, err := f.deliver(body, time.Now(), secret)
+				if err != nil {
+					t.Error(err)
+				}
 				codes <- st
 			case 1:
-				st, _ := f.deliver(other, time.Now(), secret)
+				st, err := f.deliver(other, time.Now(), secret)
+				if err != nil {
+					t.Error(err)
+				}
 				codes <- st
 			default:
 				if _, err := f.s.PollPayment(f.ctx, f.cid, s.Order.ID); err != nil {
@@ -207,7 +213,9 @@ func TestConcurrentConfirmationsHaveOneEffect(t *testing.T) {
 		t.Fatalf("stock %+v", l)
 	}
 	var applied int
-	f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID)
+	if err := f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID); err != nil {
+		t.Fatal(err)
+	}
 	if applied > 1 {
 		t.Fatalf("%d notifications applied", applied)
 	}
@@ -225,7 +233,7 @@ func TestPollingConfirmsAPaymentWhoseCallbackWasLost(t *testing.T) {
 	if got := f.sale(s.Order.ID); got.Order.Status != orders.Paid || f.fundBalance().String() != "18.00" {
 		t.Fatalf("sale %s fund %s", got.Order.Status, f.fundBalance())
 	}
-	if n, _ := f.s.PollAwaiting(f.ctx, 0, 10); n != 0 {
-		t.Fatalf("a second poll confirmed %d more", n)
+	if n, err := f.s.PollAwaiting(f.ctx, 0, 10); err != nil || n != 0 {
+		t.Fatalf("a second poll confirmed %d more (%v)", n, err)
 	}
 }

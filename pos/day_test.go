@@ -240,7 +240,9 @@ func TestDiscountedSaleAndItsRefunds(t *testing.T) {
 		t.Fatalf("total %s fund %s", s.Order.Total, s.FundAmount)
 	}
 	var approvals int
-	f.d.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE action='discount' AND entity_id=$1 AND approved_by=$2`, s.Order.ID, f.vol2)
+	if err := f.d.Get(&approvals, `SELECT count(*) FROM pos_approvals WHERE action='discount' AND entity_id=$1 AND approved_by=$2`, s.Order.ID, f.vol2); err != nil {
+		t.Fatal(err)
+	}
 	if approvals != 1 {
 		t.Fatalf("discount approvals %d", approvals)
 	}

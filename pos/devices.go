@@ -32,14 +32,6 @@ const deviceCols = `id, community_id, location_id, name, pairing_expires_at, pai
 // PairingTTL is how long a pairing code works.
 const PairingTTL = 15 * time.Minute
 
-// Device PIN throttle: this many wrong PINs on one tablet within the window
-// answer rate_limited (each user is also locked by identity after its own
-// failures).
-const (
-	DeviceMaxFailures   = 20
-	DeviceFailureWindow = 15 * time.Minute
-)
-
 // codeAlphabet avoids look-alikes (0/O, 1/I/L) so a code can be typed.
 const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -163,26 +155,17 @@ func (s *Service) Volunteers(ctx context.Context, q sqlx.QueryerContext, communi
 
 var posRoles = map[identity.Role]bool{identity.Volunteer: true, identity.Admin: true, identity.Treasurer: true}
 
-// CheckPIN verifies a PIN entered on a paired device: the device throttle
-// first, then identity's per-user throttle and lock.
+// CheckPIN verifies a PIN entered on a paired device. Identity counts the
+// attempt against the person's and the tablet's throttles in one step
+// before the PIN is checked, so parallel guesses cannot pass the limit.
 func (s *Service) CheckPIN(ctx context.Context, dev *Device, userID, pin string) (identity.User, error) {
 	if !orders.ValidID(userID) {
 		return identity.User{}, apperr.Field("user_id", "choose who you are first")
 	}
-	var n int
-	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM pos_pin_failures WHERE device_id=$1 AND at > $2`,
-		dev.ID, s.now().Add(-DeviceFailureWindow)); err != nil {
-		return identity.User{}, err
+	if len(pin) > 12 {
+		return identity.User{}, apperr.Field("pin", "a PIN is 4–6 digits")
 	}
-	if n >= DeviceMaxFailures {
-		return identity.User{}, apperr.New(apperr.RateLimited, "too many wrong PINs on this tablet; wait %d minutes", int(DeviceFailureWindow.Minutes()))
-	}
-	u, err := s.Identity.CheckPIN(ctx, dev.CommunityID, userID, pin)
-	if apperr.Is(err, apperr.Unauthorized) {
-		if _, ferr := s.DB.ExecContext(ctx, `INSERT INTO pos_pin_failures (device_id, user_id) VALUES ($1,$2)`, dev.ID, userID); ferr != nil {
-			return identity.User{}, ferr
-		}
-	}
+	u, err := s.Identity.CheckDevicePIN(ctx, dev.CommunityID, dev.ID, userID, pin)
 	if err != nil {
 		return identity.User{}, err
 	}
@@ -192,14 +175,17 @@ func (s *Service) CheckPIN(ctx context.Context, dev *Device, userID, pin string)
 	return u, nil
 }
 
-// PINLogin signs a volunteer in on a paired device and starts their session.
+// PINLogin signs a volunteer in on a paired device and starts their PIN
+// session: stall work only, whatever their role (identity.PINRole).
 func (s *Service) PINLogin(ctx context.Context, dev *Device, userID, pin string) (identity.Session, error) {
 	u, err := s.CheckPIN(ctx, dev, userID, pin)
 	if err != nil {
 		return identity.Session{}, err
 	}
-	_, _ = s.DB.ExecContext(ctx, `UPDATE pos_devices SET last_seen_at=now() WHERE id=$1`, dev.ID)
-	return s.Identity.StartSession(ctx, u)
+	if _, err := s.DB.ExecContext(ctx, `UPDATE pos_devices SET last_seen_at=now() WHERE id=$1`, dev.ID); err != nil {
+		return identity.Session{}, err
+	}
+	return s.Identity.StartPINSession(ctx, u, dev.ID)
 }
 
 // Approval actions that need a second person's PIN.
@@ -218,6 +204,9 @@ type Approver struct {
 // Approve checks a second person's PIN for a sensitive action by
 // requestedBy and returns the approver. It must be someone else, with the
 // right to sell. The caller records it with RecordApproval in its step.
+// Writes that can be replayed (sales, refunds) never carry the PIN: it is
+// checked here once by IssueApproval, which hands out an approval token
+// that the write uses with ConsumeApproval.
 func (s *Service) Approve(ctx context.Context, communityID, requestedBy string, a Approver) (identity.User, error) {
 	if a.UserID == "" || a.PIN == "" {
 		return identity.User{}, apperr.Field("approver", "a second person's PIN is needed for this")

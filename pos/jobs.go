@@ -148,7 +148,8 @@ func (w *SweepRefundsWorker) Work(ctx context.Context, job *river.Job[SweepRefun
 }
 
 // SweepRefunds submits again every provider refund pending for longer than
-// olderThan and returns how many it submitted without error.
+// olderThan and returns how many it asked the provider about without error
+// (one another worker finished meanwhile is not counted).
 func (s *Service) SweepRefunds(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
 	due, err := orders.PendingRefunds(ctx, s.DB, s.now().Add(-olderThan), limit)
 	if err != nil {
@@ -156,11 +157,14 @@ func (s *Service) SweepRefunds(ctx context.Context, olderThan time.Duration, lim
 	}
 	n := 0
 	for _, d := range due {
-		if err := s.SubmitRefund(ctx, d.CommunityID, d.ID); err != nil {
+		asked, err := s.submitRefund(ctx, d.CommunityID, d.ID)
+		if err != nil {
 			slog.WarnContext(ctx, "submit refund", "refund", d.ID, "err", err)
 			continue
 		}
-		n++
+		if asked {
+			n++
+		}
 	}
 	return n, nil
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -377,6 +379,40 @@ func TestCashRefundNeedsTheCashInTheDrawer(t *testing.T) {
 	}
 	if got := f.sale(s.Order.ID); !got.Order.RefundedTotal.IsZero() {
 		t.Fatalf("a refused refund changed the sale: %s", got.Order.RefundedTotal)
+	}
+	f.verifyLedger()
+}
+
+// Real providers send several notifications for one payment. Twenty valid
+// payment.succeeded notifications with distinct ids, all at once: one sale
+// paid, and no deadlock (every writer locks the order, then the payment,
+// before it records the notification).
+func TestManyNotificationsForOnePaymentDoNotDeadlock(t *testing.T) {
+	f := setup(t, 5, 0)
+	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
+	f.payInWallet(s)
+	before := db.Retries()
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			body := payment.NotificationBody(fmt.Sprintf("evt_%s_%d", s.Payment.ID[:8], i), payment.PaymentSucceeded, s.Payment.ID, s.Order.Total, "sbx_many", time.Now())
+			if st, err := f.deliver(body, time.Now(), secret); st != 200 || err != nil {
+				t.Errorf("notification %d: %d %v", i, st, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if n := db.Retries() - before; n != 0 {
+		t.Errorf("%d transactions were retried (deadlocks) for twenty notifications of one payment", n)
+	}
+	if got := f.sale(s.Order.ID); got.Order.Status != orders.Paid || f.fundBalance().String() != "18.00" {
+		t.Fatalf("sale %s fund %s", got.Order.Status, f.fundBalance())
+	}
+	var applied int
+	if err := f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID); err != nil || applied != 1 {
+		t.Fatalf("%d notifications applied (%v)", applied, err)
 	}
 	f.verifyLedger()
 }

@@ -26,9 +26,14 @@ func TestReceiptShowsFundShareAndRefunds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var j map[string]any
-	json.Unmarshal(b, &j)
+	if err := json.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"number", "stall", "lines", "total", "paid_at", "method", "fund", "trace_url"} {
 		if _, ok := j[k]; !ok {
 			t.Errorf("receipt JSON lacks %q: %s", k, b)

@@ -154,20 +154,26 @@ func reversalParts(r *orders.Refund) *fund.ReversalParts {
 // refund failed (its money stays owed to the customer, in suspense, for the
 // treasurer).
 func (s *Service) SubmitRefund(ctx context.Context, communityID, refundID string) error {
+	_, err := s.submitRefund(ctx, communityID, refundID)
+	return err
+}
+
+// submitRefund is SubmitRefund reporting whether it asked the provider.
+func (s *Service) submitRefund(ctx context.Context, communityID, refundID string) (bool, error) {
 	r, err := orders.GetRefund(ctx, s.DB, communityID, refundID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if r.Status != orders.PaymentPending {
-		return nil
+		return false, nil
 	}
 	p, err := orders.GetPayment(ctx, s.DB, communityID, r.PaymentID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	prov, err := s.provider(p)
 	if err != nil {
-		return err
+		return false, err
 	}
 	res, callErr := prov.Refund(ctx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
 		Amount: r.Amount, Total: p.Amount, Reason: r.Reason})
@@ -177,9 +183,9 @@ func (s *Service) SubmitRefund(ctx context.Context, communityID, refundID string
 	case apperr.Is(callErr, apperr.Conflict) || apperr.Is(callErr, apperr.Invalid):
 		status, msg = orders.PaymentFailed, callErr.Error()
 	default:
-		return fmt.Errorf("pos: refund %s at %s: %w", r.ID, p.Provider, callErr)
+		return true, fmt.Errorf("pos: refund %s at %s: %w", r.ID, p.Provider, callErr)
 	}
-	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	return true, db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		o, err := orders.Lock(ctx, tx, communityID, r.OrderID)
 		if err != nil {
 			return err

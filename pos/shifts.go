@@ -89,6 +89,9 @@ func (s *Service) Open(ctx context.Context, tx *sqlx.Tx, communityID string, in 
 
 // CurrentShift returns the open shift of a stall, or not_found.
 func (s *Service) CurrentShift(ctx context.Context, q sqlx.QueryerContext, communityID, locationID string) (*Shift, error) {
+	if !orders.ValidID(locationID) {
+		return nil, apperr.NotFoundf("no open shift at this stall")
+	}
 	return getShift(ctx, q, `community_id=$1 AND location_id=$2 AND closed_at IS NULL`, communityID, locationID)
 }
 

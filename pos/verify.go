@@ -29,9 +29,9 @@ var crossChecks = []struct{ name, sql string }{
 		WHERE o.community_id = $1 AND o.status = 'paid' AND o.total > 0
 		GROUP BY o.id HAVING count(fp.entry_id) <> 1 OR min(fp.gross) <> o.total`},
 	{"proceeds entry of an order that is not paid", `
-		SELECT fp.source_ref || ' (' || fp.source_id || '): order ' || COALESCE(o.status, 'missing')
-		FROM fund_proceeds fp LEFT JOIN orders o ON o.id::text = fp.source_id
-		WHERE fp.community_id = $1 AND fp.source_kind = 'sale' AND COALESCE(o.status, '') <> 'paid'`},
+		SELECT fp.source_ref || ' (' || fp.source_id || '): order ' || o.status
+		FROM fund_proceeds fp JOIN orders o ON o.id::text = fp.source_id
+		WHERE fp.community_id = $1 AND fp.source_kind = 'sale' AND o.status <> 'paid'`},
 	{"refunded total differs from its refunds and reversals", `
 		SELECT o.number || ' (' || o.id || '): refunded_total ' || o.refunded_total || ', refunds ' || COALESCE(r.total, 0) || ', reversed ' || COALESCE(fp.reversed_gross, 0)
 		FROM orders o

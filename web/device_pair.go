@@ -20,11 +20,18 @@ func (s *Server) pairDevice(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	// Wrong codes from one address back off like wrong passwords.
+	attempt, err := s.ids.ReservePairing(c.UserContext(), s.clientIP(c))
+	if err != nil {
+		return s.signInError(c, err)
+	}
 	var dev *pos.Device
 	var cred string
-	err := db.InTx(c.UserContext(), s.db, func(tx *sqlx.Tx) (err error) {
-		dev, cred, err = s.pos.svc.Pair(c.UserContext(), tx, req.Code)
-		return
+	err = db.InTx(c.UserContext(), s.db, func(tx *sqlx.Tx) (err error) {
+		if dev, cred, err = s.pos.svc.Pair(c.UserContext(), tx, req.Code); err != nil {
+			return err
+		}
+		return attempt.Succeeded(c.UserContext(), tx)
 	})
 	if err != nil {
 		return err

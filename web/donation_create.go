@@ -13,6 +13,8 @@ import (
 
 // createDonation records a donation to the fund (another source of lots):
 // {"amount","method":"cash"|"bank","donor"?,"earmark"?}. Idempotency-Key required.
+// Bank donations arrive in the bank; cash handed to the community office
+// arrives in the collected cash (contributions:cash) until it is deposited.
 func (s *Server) createDonation(c *fiber.Ctx) error {
 	var in struct {
 		Amount  *money.Amount `json:"amount"`

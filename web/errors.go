@@ -67,6 +67,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
 		code, msg, field = apperr.Internal, "internal error", ""
 	}
+	if (st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable) && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+		c.Set(fiber.HeaderRetryAfter, retryAfter)
+	}
 	if isAPI(c) || !acceptsHTML(c) {
 		return c.Status(st).JSON(errorBody{errorDetail{Code: string(code), Message: msg, Field: field}})
 	}

@@ -48,7 +48,11 @@ func randomSlug() string {
 }
 
 // newEnv starts a server on the package database with a fresh community.
-func newEnv(t *testing.T) *env {
+// The sandbox payment provider is on, as in `make run`.
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the server's configuration changed by change.
+func newEnvWith(t *testing.T, change func(*web.Config)) *env {
 	t.Helper()
 	identity.SetFastHashing()
 	d := dbtest.Open(t)
@@ -57,8 +61,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err := web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
-		Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d)
+	cfg := web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret", Sandbox: true,
+		Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if change != nil {
+		change(&cfg)
+	}
+	srv, err := web.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func (s *Server) exportLedgerCSV(c *fiber.Ctx) error {
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	w.Write([]string{"日期时间", "分录号", "类型", "来源", "来源编号", "摘要", "科目", "科目明细", "借方", "贷方", "规则版本"})
+	w.Write([]string{"日期时间", "分录号", "类型", "来源", "来源编号", "摘要", "科目", "科目明细", "借方", "贷方", "规则版本", "模拟"})
 	f.Limit = 500
 	for {
 		items, next, err := s.fundLedger().Entries(c.UserContext(), s.db, com.ID, f)
@@ -36,6 +36,10 @@ func (s *Server) exportLedgerCSV(c *fiber.Ctx) error {
 			if e.RulesVersion != nil {
 				rv = fmt.Sprint(*e.RulesVersion)
 			}
+			sim := ""
+			if e.Simulated {
+				sim = "模拟"
+			}
 			for _, p := range e.Postings {
 				debit, credit := "", ""
 				if p.Amount.IsPositive() {
@@ -44,7 +48,7 @@ func (s *Server) exportLedgerCSV(c *fiber.Ctx) error {
 					credit = p.Amount.Neg().String()
 				}
 				w.Write([]string{e.At.In(loc).Format("2006-01-02 15:04:05"), fmt.Sprint(e.Seq), entryKindZH[e.Kind], e.SourceKind,
-					e.SourceRef, e.Memo, accountKindZH[p.Kind], accountKeyLabel(p.Kind, p.Key), debit, credit, rv})
+					e.SourceRef, e.Memo, accountKindZH[p.Kind], accountKeyLabel(p.Kind, p.Key), debit, credit, rv, sim})
 			}
 		}
 		if next == "" {
@@ -67,7 +71,8 @@ var accountKindZH = map[string]string{
 	fund.KindCashDrawer: "摊位现金", fund.KindProviderClearing: "支付渠道待结算", fund.KindBank: "银行存款",
 	fund.KindGroupBuyEscrow: "团购预收款", fund.KindSupplierPayable: "应付供应商", fund.KindMakerPayable: "应付创作者",
 	fund.KindProviderFees: "支付手续费", fund.KindEarmark: "基金", fund.KindProject: "项目资金",
-	fund.KindContributions: "居民募集款", fund.KindFundDeficit: "基金缺口",
+	fund.KindContributions: "居民募集款", fund.KindFundDeficit: "基金缺口（核销）",
+	fund.KindRefundsPayable: "应退顾客款（暂挂）", fund.KindCashOverShort: "现金长短款", fund.KindCashFloat: "备用金",
 }
 
 func accountKeyLabel(kind, key string) string {

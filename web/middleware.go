@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	httpDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	if c.Path() != "/healthz" && c.Path() != "/metrics" {
 		s.log.Info("http", "request_id", id, "method", c.Method(), "path", c.Path(), "status", st,
-			"ms", time.Since(start).Milliseconds(), "ip", c.IP())
+			"ms", time.Since(start).Milliseconds(), "ip", s.clientIP(c))
 	}
 	return nil
 }
@@ -139,4 +140,72 @@ func session(c *fiber.Ctx) (identity.Session, bool) {
 func currentUser(c *fiber.Ctx) identity.User {
 	sess, _ := session(c)
 	return sess.User
+}
+
+// clientIP is the client's address: the connection's, or, when the
+// connection comes from a trusted proxy (Config.TrustedProxies), the nearest
+// X-Forwarded-For entry that is not itself a trusted proxy. The header is
+// read from the right: entries to the left of the first untrusted one were
+// written by the client and prove nothing.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	if ip, ok := c.Locals("client_ip").(string); ok {
+		return ip
+	}
+	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	addr = addr.Unmap()
+	if s.trustedProxy(addr) {
+		hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			addr = hop.Unmap()
+			if !s.trustedProxy(addr) {
+				break
+			}
+		}
+	}
+	ip := addr.String()
+	c.Locals("client_ip", ip)
+	return ip
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// pinAllowed reports whether a PIN session (a tablet sign-in) may use a
+// route: only routes open to identity.PINRole, the stall role, whatever the
+// person's own role. Everything else needs a password session, even for an
+// admin: four digits must not unlock what a password protects.
+func pinAllowed(r route) bool { return hasRole(r.Allow, identity.PINRole) }
+
+// passwordNeeded is the 403 of a PIN session on a password-only route.
+func (s *Server) passwordNeeded(c *fiber.Ctx) error {
+	return apperr.New(apperr.Forbidden, "%s", s.ui.t(lang(c), "auth.password_needed"))
+}
+
+// signInError gives a throttle's refusal its Retry-After header and a
+// message in the visitor's language; other errors pass unchanged.
+func (s *Server) signInError(c *fiber.Ctx, err error) error {
+	wait, ok := identity.RetryAfter(err)
+	if !ok {
+		return err
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+	l := lang(c)
+	var after string
+	if secs < 120 {
+		after = s.ui.t(l, "auth.wait.seconds", secs)
+	} else {
+		after = s.ui.t(l, "auth.wait.minutes", (secs+59)/60)
+	}
+	return apperr.New(apperr.RateLimited, "%s", s.ui.t(l, "auth.throttled", after))
 }

@@ -19,8 +19,8 @@ type homeLink struct {
 // their pages here.
 var homeLinks = map[identity.Role][]homeLink{
 	identity.PlatformAdmin: {{"home.communities", "/platform", "home.communities.hint"}},
-	identity.Admin:         {{"home.transparency", "/c/{slug}", "home.transparency.hint"}, {"fund.home.projects", "/admin/{cid}/projects", "fund.home.projects.hint"}, {"fund.home.ledger", "/admin/{cid}/fund", "fund.home.ledger.hint"}, {"inv.home.products", "/admin/{cid}/products", "inv.home.products.hint"}, {"inv.home.stock", "/admin/{cid}/stock", "inv.home.stock.hint"}, {"posadm.home", "/admin/{cid}/pos", "posadm.home.hint"}, {"home.people", "/admin/{cid}/people", "home.people.hint"}},
-	identity.Treasurer:     {{"fund.home.ledger", "/admin/{cid}/fund", "fund.home.ledger.hint"}, {"fund.home.projects", "/admin/{cid}/projects", "fund.home.projects.hint"}, {"home.transparency", "/c/{slug}", "home.transparency.hint"}},
+	identity.Admin:         {{"home.transparency", "/c/{slug}", "home.transparency.hint"}, {"fund.home.projects", "/admin/{cid}/projects", "fund.home.projects.hint"}, {"fund.home.ledger", "/admin/{cid}/fund", "fund.home.ledger.hint"}, {"inv.home.products", "/admin/{cid}/products", "inv.home.products.hint"}, {"inv.home.stock", "/admin/{cid}/stock", "inv.home.stock.hint"}, {"posadm.home", "/admin/{cid}/pos", "posadm.home.hint"}, {"susp.home", "/admin/{cid}/suspense", "susp.home.hint"}, {"home.people", "/admin/{cid}/people", "home.people.hint"}},
+	identity.Treasurer:     {{"fund.home.ledger", "/admin/{cid}/fund", "fund.home.ledger.hint"}, {"susp.home", "/admin/{cid}/suspense", "susp.home.hint"}, {"fund.home.projects", "/admin/{cid}/projects", "fund.home.projects.hint"}, {"home.transparency", "/c/{slug}", "home.transparency.hint"}},
 	identity.Volunteer:     {{"posadm.home.tablet", "/pos", "posadm.home.tablet.hint"}, {"inv.home.stock", "/admin/{cid}/stock", "inv.home.stock.hint"}},
 	identity.Leader:        {{"fund.home.projects", "/admin/{cid}/projects", "fund.home.projects.hint"}, {"home.transparency", "/c/{slug}", "home.transparency.hint"}},
 }

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"shelin/identity"
 	"shelin/internal/apperr"
 )
 
@@ -13,7 +15,7 @@ import (
 // (HttpOnly, SameSite=Lax; writes also need the CSRF token).
 func (s *Server) pageLoginSubmit(c *fiber.Ctx) error {
 	login := strings.TrimSpace(c.FormValue("login"))
-	sess, err := s.ids.SignIn(c.UserContext(), login, c.FormValue("password"), c.IP())
+	sess, err := s.ids.SignIn(c.UserContext(), login, c.FormValue("password"), s.clientIP(c))
 	if err != nil {
 		key := ""
 		switch apperr.CodeOf(err) {
@@ -22,6 +24,9 @@ func (s *Server) pageLoginSubmit(c *fiber.Ctx) error {
 			c.Status(fiber.StatusUnauthorized)
 		case apperr.RateLimited:
 			key = "login.throttled"
+			if wait, ok := identity.RetryAfter(err); ok {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			}
 			c.Status(fiber.StatusTooManyRequests)
 		default:
 			return err

@@ -17,5 +17,5 @@ func (s *Server) pageTablet(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.render(c, "pos", "pos.title", fiber.Map{"Msgs": msgs, "Code": c.Query("code")})
+	return s.render(c, "pos", "pos.title", fiber.Map{"Msgs": msgs, "Code": c.Query("code"), "Sandbox": s.pos.sandbox != nil})
 }

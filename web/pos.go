@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"shelin/fund"
+	"shelin/internal/apperr"
 	"shelin/internal/money"
 	"shelin/inventory"
 	"shelin/orders"
@@ -31,9 +32,14 @@ const (
 )
 
 func (s *Server) initPOS() {
-	sandbox := &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), DB: s.db, Enqueue: pos.EnqueueSandboxDelivery}
+	providers := []payment.Provider{payment.CashProvider{}, payment.StaticProvider{}}
+	var sandbox *payment.SandboxProvider // nil unless Config.Sandbox: no simulated money in production
+	if s.cfg.Sandbox {
+		sandbox = &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), DB: s.db, Enqueue: pos.EnqueueSandboxDelivery}
+		providers = append(providers, sandbox)
+	}
 	svc := &pos.Service{DB: s.db, Inventory: inventory.New(s.db), Fund: fund.New(s.db), Identity: s.ids, BaseURL: s.cfg.BaseURL,
-		Providers: payment.NewRegistry(payment.CashProvider{}, payment.StaticProvider{}, sandbox)}
+		Providers: payment.NewRegistry(providers...)}
 	s.pos = &posArea{svc: svc, sandbox: sandbox}
 	svc.RegisterWorkers(s.workers, sandbox)
 	s.periodic = append(s.periodic, svc.PeriodicJobs()...)
@@ -51,8 +57,20 @@ func (s *Server) initPOS() {
 // POS exposes the stall service (demo data, tests).
 func (s *Server) POS() *pos.Service { return s.pos.svc }
 
-// Sandbox exposes the sandbox wallet (demo data, tests).
+// Sandbox exposes the sandbox wallet (demo data, tests); nil when the
+// sandbox is off.
 func (s *Server) Sandbox() *payment.SandboxProvider { return s.pos.sandbox }
+
+// sandboxOnly answers 404 for the sandbox's wallet pages and webhook when
+// the sandbox is off, as if they did not exist.
+func (s *Server) sandboxOnly(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.pos.sandbox == nil {
+			return apperr.NotFoundf("no such page")
+		}
+		return h(c)
+	}
+}
 
 // salePayment is the payment object of API.md.
 type salePayment struct {

@@ -29,16 +29,22 @@ type posEnv struct {
 	card   string // 牡丹明信片 ¥5.50 (cost 1.00)
 }
 
-// startServer runs one replica on d; replicas share the database.
-func startServer(t *testing.T, d *sqlx.DB, dbURL string) (string, *web.Server) {
+// startServer runs one replica on d; replicas share the database. The
+// sandbox payment provider is on, as in `make run`; change, if given,
+// changes the configuration.
+func startServer(t *testing.T, d *sqlx.DB, dbURL string, change ...func(*web.Config)) (string, *web.Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err := web.New(web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret",
-		DatabaseURL: dbURL, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d)
+	cfg := web.Config{BaseURL: base, SecretKey: make([]byte, 32), SandboxSecret: "test-sandbox-secret", Sandbox: true,
+		DatabaseURL: dbURL, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, ch := range change {
+		ch(&cfg)
+	}
+	srv, err := web.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +64,7 @@ func startServer(t *testing.T, d *sqlx.DB, dbURL string) (string, *web.Server) {
 	return base, srv
 }
 
-func newPOSEnv(t *testing.T, pastryStock int) *posEnv {
+func newPOSEnv(t *testing.T, pastryStock int, change ...func(*web.Config)) *posEnv {
 	t.Helper()
 	identity.SetFastHashing()
 	url := dbtest.FreshURL(t)
@@ -67,7 +73,7 @@ func newPOSEnv(t *testing.T, pastryStock int) *posEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	base, srv := startServer(t, d, url)
+	base, srv := startServer(t, d, url, change...)
 	e := &env{t: t, URL: base, DB: d, Srv: srv, Users: map[identity.Role]identity.User{}, Tokens: map[identity.Role]string{}}
 	e.Com, e.Users = e.newCommunity()
 	for r, u := range e.Users {

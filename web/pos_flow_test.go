@@ -53,24 +53,32 @@ func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
 	if sale["status"] != "paid" || sale["total"] != "87.00" {
 		t.Fatalf("sale %v", sale)
 	}
-	refund := func(key string, approver map[string]any) (int, map[string]any) {
-		return p.call("POST", p.c()+"/sales/"+sale["id"].(string)+"/refunds", vol,
-			map[string]any{"lines": []map[string]any{{"product_id": p.pastry, "qty": 1}}, "reason": "盒子压坏", "restock": false, "approver": approver},
-			"Idempotency-Key", key)
+	refund := func(key string, extra map[string]any) (int, map[string]any) {
+		body := map[string]any{"lines": []map[string]any{{"product_id": p.pastry, "qty": 1}}, "reason": "盒子压坏", "restock": false}
+		for k, v := range extra {
+			body[k] = v
+		}
+		return p.call("POST", p.c()+"/sales/"+sale["id"].(string)+"/refunds", vol, body, "Idempotency-Key", key)
 	}
+	if st, b := p.approve(vol, "refund", p.Users[identity.Volunteer].ID, "2468"); st != 422 {
+		t.Fatalf("approving one's own refund: %d %v", st, b)
+	}
+	if st, b := p.approve(vol, "refund", admin.ID, "0000"); st != 403 {
+		t.Fatalf("a wrong second PIN: %d %v", st, b)
+	}
+	token := p.mustApprove(vol, "refund", admin.ID, "2468")
 	cases := []struct {
-		name     string
-		approver map[string]any
-		status   int
+		name   string
+		extra  map[string]any
+		status int
 	}{
 		{"no second person", map[string]any{}, 422},
-		{"own PIN", map[string]any{"user_id": p.Users[identity.Volunteer].ID, "pin": "2468"}, 422},
-		{"wrong PIN", map[string]any{"user_id": admin.ID, "pin": "0000"}, 403},
-		{"admin's PIN", map[string]any{"user_id": admin.ID, "pin": "2468"}, 201},
+		{"the PIN itself", map[string]any{"approver": map[string]any{"user_id": admin.ID, "pin": "2468"}}, 422},
+		{"admin's approval", map[string]any{"approval_token": token}, 201},
 	}
 	var first map[string]any
 	for _, c := range cases {
-		st, b := refund("refund-1", c.approver)
+		st, b := refund("refund-1", c.extra)
 		if st != c.status {
 			t.Fatalf("%s: %d %v", c.name, st, b)
 		}
@@ -79,7 +87,7 @@ func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
 	if first["amount"] != "38.00" || first["status"] != "succeeded" {
 		t.Fatalf("refund %v", first)
 	}
-	st, again := refund("refund-1", map[string]any{"user_id": admin.ID, "pin": "2468"})
+	st, again := refund("refund-1", map[string]any{"approval_token": token})
 	if st != 201 || again["id"] != first["id"] {
 		t.Fatalf("replayed refund %d %v", st, again)
 	}
@@ -105,7 +113,7 @@ func TestRefundWithSecondPINAndShiftClose(t *testing.T) {
 	}
 }
 
-// A discount over HTTP needs a second person's PIN and shows on the receipt.
+// A discount over HTTP needs a second person's approval and shows on the receipt.
 func TestDiscountNeedsASecondPIN(t *testing.T) {
 	p := newPOSEnv(t, 10)
 	vol := p.Tokens[identity.Volunteer]
@@ -115,7 +123,7 @@ func TestDiscountNeedsASecondPIN(t *testing.T) {
 	if st, _ := p.sale("d-1", body); st != 422 {
 		t.Fatalf("a discount without a second PIN: %d", st)
 	}
-	body["approver"] = map[string]any{"user_id": p.Users[identity.Admin].ID, "pin": "2468"}
+	body["approval_token"] = p.mustApprove(vol, "discount", p.Users[identity.Admin].ID, "2468")
 	st, sale := p.sale("d-2", body)
 	if st != 201 || sale["total"] != "35.00" || sale["discount"] != "3.00" || sale["fund_amount"] != "15.00" {
 		t.Fatalf("discounted sale %d %v", st, sale)

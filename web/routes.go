@@ -31,6 +31,7 @@ var (
 	stallStaff  = []identity.Role{identity.Admin, identity.Volunteer}
 	fundReaders = []identity.Role{identity.Admin, identity.Treasurer, identity.Leader}
 	leaders     = []identity.Role{identity.Admin, identity.Leader}
+	approvers   = []identity.Role{identity.Admin, identity.Volunteer, identity.Treasurer} // stall staff and managers
 )
 
 // routes is the whole HTTP surface. Keep each area's routes in its block.
@@ -159,6 +160,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/communities/:cid/shifts", stallStaff, "Open a shift with a cash float", s.openShift, false},
 		{"GET", "/api/v1/communities/:cid/shifts/current", stallStaff, "The open shift of a stall and its drawer", s.currentShift, false},
 		{"POST", "/api/v1/communities/:cid/shifts/:id/close", stallStaff, "Close a shift with the counted cash (optionally hand over)", s.closeShift, false},
+		{"POST", "/api/v1/communities/:cid/approvals", approvers, "A second person's PIN for a discount or refund, exchanged for a single-use approval token (10 minutes)", s.createApproval, false},
 		{"POST", "/api/v1/communities/:cid/sales", stallStaff, "Sell at a stall (idempotent): order, stock reservation and payment", s.createSale, false},
 		{"GET", "/api/v1/communities/:cid/sales", anyone, "Recent sales", s.listSales, false},
 		{"GET", "/api/v1/communities/:cid/sales/:id", anyone, "One sale", s.getSale, false},
@@ -175,15 +177,17 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/communities/:cid/suspense/:id/complete", managers, "Complete the sale of held money when its stock allows (Idempotency-Key)", s.completeSuspense, false},
 		{"PUT", "/api/v1/communities/:cid/payment-settings/static", admins, "Upload the community's fixed 收款码 (multipart image)", s.putStaticQR, false},
 		{"GET", "/api/v1/communities/:cid/payment-settings/static", stallStaff, "The community's fixed 收款码 image", s.getStaticQR, false},
-		{"POST", "/api/v1/webhooks/sandbox", public, "Sandbox provider notifications (signed)", s.sandboxWebhook, false},
+		{"POST", "/api/v1/webhooks/sandbox", public, "Sandbox provider notifications (signed)", s.sandboxOnly(s.sandboxWebhook), false},
 		{"GET", "/api/v1/receipts/:token", public, "A receipt (public token)", s.getReceipt, false},
 		{"GET", "/r/:token", public, "Receipt page (phone and 58 mm print)", s.pageReceipt, true},
-		{"GET", "/pay/:token", public, "Sandbox wallet page (simulation)", s.pagePay, true},
-		{"POST", "/pay/:token", public, "Pay in the sandbox wallet (simulation)", s.pagePaySubmit, true},
+		{"GET", "/pay/:token", public, "Sandbox wallet page (simulation)", s.sandboxOnly(s.pagePay), true},
+		{"POST", "/pay/:token", public, "Pay in the sandbox wallet (simulation)", s.sandboxOnly(s.pagePaySubmit), true},
 		{"GET", "/pos", public, "The stall tablet app", s.pageTablet, true},
 		{"GET", "/admin/:cid/pos", admins, "Stalls and tablets page: prefixes, pairing codes, 收款码, flagged payments", s.pagePOSAdmin, true},
 		{"POST", "/admin/:cid/pos/stalls", admins, "Set a stall's order prefix from the page", s.pagePOSAdminStall, true},
 		{"POST", "/admin/:cid/pos/devices", admins, "Make a tablet pairing code from the page", s.pagePOSAdminDevice, true},
+		{"GET", "/admin/:cid/suspense", managers, "Held money page: payments that could not complete a sale, with refund and complete", s.pageSuspense, true},
+		{"POST", "/admin/:cid/suspense/:id", managers, "Refund held money or complete its sale from the page", s.pageSuspenseAction, true},
 		{"POST", "/admin/:cid/pos/static", admins, "Upload the 收款码 from the page", s.pagePOSAdminStatic, true},
 
 		// --- groupbuy ---
@@ -193,7 +197,10 @@ func (s *Server) routes() []route {
 // mount registers every route with its access rule.
 func (s *Server) mount(app *fiber.App) {
 	for _, r := range s.routes() {
-		app.Add(r.Method, r.Path, s.guard(r), r.Handler)
+		app.Add(r.Method, r.Path, s.handlers(r)...)
+		if alsoHEAD(r) {
+			app.Add(fiber.MethodHead, r.Path, s.handlers(r)...)
+		}
 	}
 	app.Use(func(c *fiber.Ctx) error { return apperr.NotFoundf("no such page") })
 }
@@ -223,6 +230,9 @@ func (s *Server) guard(r route) fiber.Handler {
 				return err
 			}
 			c.Locals("community", com)
+		}
+		if sess.PIN() && !pinAllowed(r) {
+			return s.passwordNeeded(c)
 		}
 		if u.Role == identity.PlatformAdmin || hasRole(r.Allow, u.Role) {
 			if err := c.Next(); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,30 +20,41 @@ type saleCreateRequest struct {
 		Provider string        `json:"provider"`
 		Tendered *money.Amount `json:"tendered"`
 	} `json:"payment"`
-	// Discount off the whole sale, approved by a second person's PIN.
-	Discount *money.Amount `json:"discount"`
-	Approver pos.Approver  `json:"approver"`
+	// Discount off the whole sale, approved by a second person: the token
+	// from POST {c}/approvals (action discount), never their PIN.
+	Discount      *money.Amount   `json:"discount"`
+	ApprovalToken string          `json:"approval_token"`
+	Approver      json.RawMessage `json:"approver"` // refused: the old inline PIN
 }
 
-// createSale is POST {c}/sales (idempotent): checkout at a stall.
+// createSale is POST {c}/sales (idempotent): checkout at a stall. The
+// Idempotency-Key is looked up first, so a replay of the same key and body
+// answers the first sale even after its approval token was used or expired;
+// the token is used in the sale's own transaction.
 func (s *Server) createSale(c *fiber.Ctx) error {
 	var req saleCreateRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	if err := refuseInlineApprover(req.Approver); err != nil {
+		return err
+	}
 	if req.LocationID == "" {
 		return apperr.Field("location_id", "location_id is required")
 	}
-	cid, user, dev := community(c).ID, currentUser(c), s.deviceID(c)
-	approverID := ""
-	if req.Discount != nil && !req.Discount.IsZero() {
-		approver, err := s.pos.svc.Approve(c.UserContext(), cid, user.ID, req.Approver)
-		if err != nil {
-			return err
-		}
-		approverID = approver.ID
+	discounted := req.Discount != nil && !req.Discount.IsZero()
+	if !discounted && req.ApprovalToken != "" {
+		return apperr.Field("approval_token", "only a discounted sale carries an approval token")
 	}
+	cid, user, dev := community(c).ID, currentUser(c), s.deviceID(c)
 	return s.idempotent(c, func(tx *sqlx.Tx) (int, any, error) {
+		approverID := ""
+		if discounted {
+			var err error
+			if approverID, err = pos.ConsumeApproval(c.UserContext(), tx, cid, user.ID, pos.ActionDiscount, req.ApprovalToken); err != nil {
+				return 0, nil, err
+			}
+		}
 		sale, err := s.pos.svc.Checkout(c.UserContext(), tx, cid, pos.CheckoutInput{LocationID: req.LocationID, DeviceID: dev, UserID: user.ID,
 			Lines: req.Lines, Method: req.Payment.Method, Provider: req.Payment.Provider, Tendered: req.Payment.Tendered,
 			Discount: req.Discount, ApproverID: approverID})

@@ -6,7 +6,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,10 +26,42 @@ type Config struct {
 	BaseURL       string // public URL used in links and QR codes, no trailing slash
 	SecretKey     []byte // signs cookies, encrypts stored secrets
 	SandboxSecret string // HMAC key of the sandbox payment provider
-	DatabaseURL   string // for LISTEN (live sale events); without it streams poll
-	Version       string
-	Logger        *slog.Logger
-	BodyLimit     int // bytes; default 8 MiB (image uploads)
+	// Sandbox turns the simulated payment provider on (SHELIN_SANDBOX=on:
+	// `shelin dev`, `make run`, tests). Off, the provider is not registered
+	// and its wallet pages and webhook answer 404.
+	Sandbox     bool
+	DatabaseURL string // for LISTEN (live sale events); without it streams poll
+	Version     string
+	Logger      *slog.Logger
+	BodyLimit   int // bytes; default 8 MiB (image uploads)
+	// TrustedProxies are the reverse proxies (SHELIN_TRUSTED_PROXIES, CIDRs)
+	// whose X-Forwarded-For is believed: the client address is the nearest
+	// one in that header that is not a trusted proxy. Empty: the address of
+	// the connection, and the header is ignored.
+	TrustedProxies []netip.Prefix
+}
+
+// ParseTrustedProxies reads SHELIN_TRUSTED_PROXIES: CIDRs or single
+// addresses separated by commas or spaces ("" is none).
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("SHELIN_TRUSTED_PROXIES: %q is not a CIDR like 10.0.0.0/8", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("SHELIN_TRUSTED_PROXIES: %q is not an address or a CIDR", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // Server holds the domain services the handlers call.
@@ -88,7 +123,10 @@ func (s *Server) App() *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          0, // live event streams stay open
 		IdleTimeout:           120 * time.Second,
-		ProxyHeader:           "",
+		// Fiber's own proxy support (ProxyHeader) answers the leftmost
+		// X-Forwarded-For entry, which the client writes itself; clientIP
+		// reads the header from the right, through Config.TrustedProxies.
+		ProxyHeader: "",
 	})
 	s.middleware(app)
 	s.mount(app)

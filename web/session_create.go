@@ -29,9 +29,9 @@ func (s *Server) createSession(c *fiber.Ctx) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	sess, err := s.ids.SignIn(c.UserContext(), strings.TrimSpace(in.Login), in.Password, c.IP())
+	sess, err := s.ids.SignIn(c.UserContext(), strings.TrimSpace(in.Login), in.Password, s.clientIP(c))
 	if err != nil {
-		return err
+		return s.signInError(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": sess.Token, "user": toSessionUser(sess.User), "expires_at": sess.ExpiresAt})
 }

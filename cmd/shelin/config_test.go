@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"os"
 	"strings"
 	"testing"
 )
@@ -22,9 +24,14 @@ func TestConfigNamesWhatIsWrongInOneLine(t *testing.T) {
 		{"no database", func(c *config) { c.DatabaseURL = "" }, "DATABASE_URL"},
 		{"not postgres", func(c *config) { c.DatabaseURL = "mysql://x" }, "DATABASE_URL"},
 		{"bad addr", func(c *config) { c.Addr = "8080" }, "SHELIN_ADDR"},
+		{"port out of range", func(c *config) { c.Addr = ":99999" }, "1 to 65535"},
+		{"port zero", func(c *config) { c.Addr = "127.0.0.1:0" }, "1 to 65535"},
+		{"port not a number", func(c *config) { c.Addr = ":http" }, "1 to 65535"},
+		{"no secret", func(c *config) { c.SecretKey = "" }, "SHELIN_SECRET_KEY is not set"},
 		{"bad base url", func(c *config) { c.BaseURL = "ftp://x" }, "SHELIN_BASE_URL"},
 		{"short secret", func(c *config) { c.SecretKey = "abcd" }, "SHELIN_SECRET_KEY"},
-		{"no sandbox secret", func(c *config) { c.SandboxSecret = "" }, "SHELIN_SANDBOX_SECRET"},
+		{"no sandbox secret", func(c *config) { c.Sandbox, c.SandboxSecret = "on", "" }, "SHELIN_SANDBOX_SECRET"},
+		{"sandbox neither on nor off", func(c *config) { c.Sandbox = "yes" }, "SHELIN_SANDBOX"},
 		{"admin without password", func(c *config) { c.AdminLogin = "root" }, "SHELIN_ADMIN_PASSWORD"},
 		{"short admin password", func(c *config) { c.AdminLogin, c.AdminPassword = "root", "short" }, "SHELIN_ADMIN_PASSWORD"},
 		{"log format", func(c *config) { c.LogFormat = "xml" }, "SHELIN_LOG_FORMAT"},
@@ -35,6 +42,31 @@ func TestConfigNamesWhatIsWrongInOneLine(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: got %v, want one line naming %s", tc.name, err, tc.want)
 		}
+	}
+}
+
+// The sandbox is off unless said otherwise, and then needs no secret.
+func TestSandboxIsOffByDefault(t *testing.T) {
+	c := validConfig()
+	c.SandboxSecret = ""
+	if err := c.check(); err != nil || c.sandboxOn() {
+		t.Fatalf("default: on=%v %v", c.sandboxOn(), err)
+	}
+	var d config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	d.register(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("SHELIN_SANDBOX") == "" && d.Sandbox != "off" {
+		t.Fatalf("serve's default sandbox %q, want off", d.Sandbox)
+	}
+	if err := fs.Parse([]string{"--sandbox", "ON"}); err != nil {
+		t.Fatal(err)
+	}
+	d.DatabaseURL, d.Addr, d.SecretKey, d.SandboxSecret, d.LogFormat = c.DatabaseURL, c.Addr, c.SecretKey, "s", "json"
+	if err := d.check(); err != nil || !d.sandboxOn() {
+		t.Fatalf("--sandbox ON: on=%v %v", d.sandboxOn(), err)
 	}
 }
 

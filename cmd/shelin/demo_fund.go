@@ -152,6 +152,16 @@ func seedFund(e *demoEnv) error {
 			p := fund.Proceeds{CommunityID: cid, SourceKind: fund.SourceGroupBuy, SourceID: fmt.Sprintf("demo-gb-%02d-%03d", gb, j),
 				SourceRef: fmt.Sprintf("%s 第%d期", g.title, gb/len(demoGroupBuys)+1), DebitAccount: fund.GroupBuyEscrow(),
 				Gross: money.FromCents(g.price * qty), SupplierCost: money.FromCents(g.cost * qty), At: day(gb*13+3, 2)}
+			// The resident's prepayment arrives by WeChat Pay into escrow;
+			// the campaign's success releases it as proceeds.
+			if err := e.inTx(func(tx *sqlx.Tx) error {
+				_, err := l.PostTransfer(e.ctx, tx, fund.Transfer{CommunityID: cid, SourceKind: "groupbuy_join_paid", SourceID: p.SourceID,
+					SourceRef: p.SourceRef, Debit: fund.ProviderClearing("wechatpay"), Credit: fund.GroupBuyEscrow(), Amount: p.Gross,
+					At: p.At.Add(-48 * time.Hour)})
+				return err
+			}); err != nil {
+				return fmt.Errorf("group-buy join %d: %w", n, err)
+			}
 			if err := post(p); err != nil {
 				return fmt.Errorf("group-buy %d: %w", n, err)
 			}
@@ -183,6 +193,37 @@ func seedFund(e *demoEnv) error {
 		if err != nil {
 			return err
 		}
+	}
+
+	// settle moves what the drawers, the providers' clearing accounts and
+	// the 邻长's collected cash hold into the community's bank account, as
+	// the treasurer does before paying anything out (sandbox money is not
+	// real and never reaches the bank).
+	settled := 0
+	settle := func(at time.Time) error {
+		accts, err := l.Accounts(e.ctx, e.db, cid)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			switch a.Kind {
+			case fund.KindCashDrawer, fund.KindProviderClearing, fund.KindContributions:
+			default:
+				continue
+			}
+			if !a.Balance.IsPositive() || (a.Kind == fund.KindProviderClearing && a.Key == fund.SandboxProvider) {
+				continue
+			}
+			settled++
+			if err := e.inTx(func(tx *sqlx.Tx) error {
+				_, err := l.PostTransfer(e.ctx, tx, fund.Transfer{CommunityID: cid, SourceKind: "bank_deposit", SourceID: fmt.Sprintf("demo-settle-%04d", settled),
+					SourceRef: "存入银行", Debit: fund.Bank(), Credit: fund.AccountRef{Kind: a.Kind, Key: a.Key}, Amount: a.Balance, At: at})
+				return err
+			}); err != nil {
+				return fmt.Errorf("settle %s:%s: %w", a.Kind, a.Key, err)
+			}
+		}
+		return nil
 	}
 
 	// Projects: proposed by the 邻长 of a micro-grid, approved by the admin,
@@ -256,6 +297,10 @@ func seedFund(e *demoEnv) error {
 		}{{"洛阳市西工区建材商行", "材料费", first}, {"社区施工队 老孙", "人工费", total.Sub(first)}} {
 			if k == 1 && dp.state != "completed" {
 				break // started: materials paid, labour not yet
+			}
+			// Money reaches the bank before it is paid out of it.
+			if err := settle(at.AddDate(0, 1, 10*k).Add(-time.Hour)); err != nil {
+				return err
 			}
 			if err := e.inTx(func(tx *sqlx.Tx) error {
 				in := fund.DisbursementInput{Amount: part.amount, Payee: part.payee, Memo: dp.title + " " + part.memo,

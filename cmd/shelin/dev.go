@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -21,12 +20,22 @@ func cmdDev(args []string) error {
 	var cfg config
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	cfg.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	// Development simulates payments unless told otherwise.
+	if os.Getenv("SHELIN_SANDBOX") == "" {
+		f := fs.Lookup("sandbox")
+		f.DefValue = "on"
+		if err := f.Value.Set("on"); err != nil {
+			return err
 		}
+	}
+	demo := fs.Bool("demo", true, "load the Wuhan Road demo data (once)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Signals first: a Ctrl-C while PostgreSQL starts or the demo loads
+	// still releases the cluster.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if os.Getenv("SHELIN_LOG_FORMAT") == "" {
 		cfg.LogFormat = "text"
 	}
@@ -47,21 +56,26 @@ func cmdDev(args []string) error {
 	if cfg.AdminLogin == "" {
 		cfg.AdminLogin, cfg.AdminPassword = "platform", demoPassword
 	}
+	// Bind the port before touching the database: a second `make run`
+	// stops here and leaves the first one's PostgreSQL alone.
+	if err := checkAddr(cfg.Addr); err != nil {
+		return err
+	}
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if cfg.DatabaseURL == "" {
 		cl, err := privateCluster()
 		if err != nil {
 			return err
 		}
-		if err := cl.Start(); err != nil {
+		release, err := acquireCluster(cl)
+		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := cl.Stop(); err != nil {
-				fmt.Fprintln(os.Stderr, "shelin: stopping PostgreSQL:", err)
-			} else {
-				fmt.Fprintln(os.Stderr, "shelin: PostgreSQL stopped")
-			}
-		}()
+		defer release()
 		if err := cl.CreateDB("shelin"); err != nil {
 			return err
 		}
@@ -70,16 +84,16 @@ func cmdDev(args []string) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if _, err := migrate(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	logins, err := seedDemo(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("demo data: %w", err)
+	logins := demoLogins
+	if *demo {
+		if logins, err = seedDemo(ctx, cfg); err != nil {
+			return fmt.Errorf("demo data: %w (what was loaded stays: start again from an empty database, e.g. rm -rf var/pg for make run's own)", err)
+		}
 	}
-	return serve(ctx, cfg, func() {
+	return serve(ctx, cfg, ln, func() {
 		fmt.Printf("\n  Shelin is running: %s\n\n", cfg.BaseURL)
 		fmt.Printf("  Sign in with any of these (password %q):\n", demoPassword)
 		for _, l := range logins {

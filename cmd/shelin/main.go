@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -21,11 +22,16 @@ Usage:
                               migrations, demo data once, then serve
   shelin seed-demo [flags]    load the Wuhan Road demo data (once)
   shelin pg -- CMD [ARGS]     run CMD with DATABASE_URL pointing at the private cluster
-                              (started if needed) unless DATABASE_URL is already set
+                              unless DATABASE_URL is already set: started if needed, and
+                              stopped after only when nothing else uses it; exits with
+                              CMD's status
   shelin verify               check every community: ledger, stock, and every sale's money
                               and stock against the ledger, in one snapshot each
   shelin ledger verify        the same (alias)
   shelin stock verify         check every stock level against its movements and lots
+  shelin backup [FILE]        consistent pg_dump (custom format) with a checksum and the
+                              schema version beside it (FILE.sha256, FILE.meta)
+  shelin restore FILE         restore a backup into an empty database and verify it
   shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
 
@@ -52,6 +58,10 @@ func main() {
 		err = cmdPG(args)
 	case "verify":
 		err = cmdVerify("verify", args)
+	case "backup":
+		err = cmdBackup(args)
+	case "restore":
+		err = cmdRestore(args)
 	case "ledger":
 		err = cmdLedger(args)
 	case "stock":
@@ -68,6 +78,32 @@ func main() {
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "shelin:", err)
+		var es exitStatus
+		if errors.As(err, &es) {
+			os.Exit(es.code)
+		}
 		os.Exit(1)
 	}
+}
+
+// parseFlags parses a command's flags. --help prints the flags and returns
+// flag.ErrHelp (exit 0); a bad flag comes back as one error, printed once by
+// main, with a hint where the flags are listed.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stdout)
+		if fs.Usage != nil {
+			fs.Usage()
+		} else {
+			fmt.Printf("Usage of shelin %s:\n", fs.Name())
+			fs.PrintDefaults()
+		}
+		return flag.ErrHelp
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v (see shelin %s --help)", fs.Name(), err, fs.Name())
+	}
+	return nil
 }

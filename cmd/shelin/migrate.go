@@ -15,10 +15,7 @@ import (
 func cmdMigrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	url := fs.String("database-url", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *url == "" {
@@ -53,7 +50,7 @@ func openForCommand(name string, args []string) (*sqlx.DB, error) {
 	var cfg config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if cfg.DatabaseURL == "" {

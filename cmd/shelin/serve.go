@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,10 +27,7 @@ func cmdServe(args []string) error {
 		fmt.Fprintln(fs.Output(), "Usage: shelin serve [flags]\n\nEvery flag can also be set by the environment variable named in its description.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.check(); err != nil {
@@ -37,7 +35,23 @@ func cmdServe(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg, nil)
+	return serve(ctx, cfg, nil, nil)
+}
+
+// listen binds addr, saying who is there when the port is taken.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			host, port, _ := net.SplitHostPort(addr)
+			if host == "" {
+				host = "localhost"
+			}
+			return nil, fmt.Errorf("SHELIN_ADDR %s is already in use: another server (perhaps a `make run` in another terminal) answers at http://%s; stop it or set SHELIN_ADDR", addr, net.JoinHostPort(host, port))
+		}
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 func newLogger(format string) *slog.Logger {
@@ -72,18 +86,30 @@ func openDB(ctx context.Context, cfg config, migrate bool) (*sqlx.DB, error) {
 	return d, nil
 }
 
-// serve runs the web service until ctx ends, then shuts down gracefully.
-// ready, if not nil, is called once the listener is up.
-func serve(ctx context.Context, cfg config, ready func()) error {
+// serve runs the web service on ln (bound to cfg.Addr when nil) until ctx
+// ends, then shuts down gracefully. ready, if not nil, is called once the
+// port is bound and the server accepts requests.
+func serve(ctx context.Context, cfg config, ln net.Listener, ready func()) error {
 	log := newLogger(cfg.LogFormat)
 	slog.SetDefault(log)
+	if ln == nil {
+		var err error
+		if ln, err = listen(cfg.Addr); err != nil {
+			return err
+		}
+	}
+	defer ln.Close()
 	d, err := openDB(ctx, cfg, cfg.Migrate)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, DatabaseURL: cfg.DatabaseURL,
-		Version: version, Logger: log}, d)
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, Sandbox: cfg.sandboxOn(), DatabaseURL: cfg.DatabaseURL,
+		Version: version, Logger: log, TrustedProxies: proxies}, d)
 	if err != nil {
 		return err
 	}
@@ -97,20 +123,19 @@ func serve(ctx context.Context, cfg config, ready func()) error {
 			log.Info("created the bootstrap platform admin", "login", cfg.AdminLogin)
 		}
 	}
+	if cfg.sandboxOn() {
+		log.Warn("the sandbox payment provider is on: simulated payments are accepted (SHELIN_SANDBOX=on); never use it where real money is taken")
+	}
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
 	app := srv.App()
 	errc := make(chan error, 1)
-	go func() {
-		log.Info("listening", "addr", cfg.Addr, "url", cfg.BaseURL, "version", version)
-		errc <- app.Listen(cfg.Addr)
-	}()
+	go func() { errc <- app.Listener(ln) }()
+	// The port is bound (above), so requests queue until Fiber accepts them.
+	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "version", version)
 	if ready != nil {
-		go func() {
-			time.Sleep(200 * time.Millisecond)
-			ready()
-		}()
+		ready()
 	}
 	select {
 	case err := <-errc:

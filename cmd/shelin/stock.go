@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/inventory"
 )
 
@@ -15,12 +17,16 @@ func cmdStock(args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: shelin stock verify [--database-url URL]")
 	}
-	ctx := context.Background()
 	d, err := openForCommand("stock verify", args[1:])
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	return stockVerify(context.Background(), d)
+}
+
+// stockVerify checks every stock level and ends with a summary line.
+func stockVerify(ctx context.Context, d *sqlx.DB) error {
 	bad, err := inventory.New(d).Verify(ctx, d, "")
 	if err != nil {
 		return err
@@ -32,6 +38,10 @@ func cmdStock(args []string) error {
 	if len(bad) > 0 {
 		return fmt.Errorf("stock verify: %d mismatches", len(bad))
 	}
-	fmt.Println("stock verify: every level equals its movements and lots; reservations match")
+	var levels int
+	if err := d.GetContext(ctx, &levels, `SELECT count(*) FROM stock_levels`); err != nil {
+		return err
+	}
+	fmt.Printf("stock verify: %d stock level(s): every level equals its movements and lots; reservations match\n", levels)
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"shelin/fund"
 	"shelin/identity"
 	"shelin/inventory"
@@ -16,12 +18,20 @@ import (
 // against movements, and every sale's money and stock against the ledger.
 // It prints each violation with the ids involved and fails when there is one.
 func cmdVerify(name string, args []string) error {
-	ctx := context.Background()
 	d, err := openForCommand(name, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	return ledgerVerify(context.Background(), d)
+}
+
+// errorsJoin joins the errors of several checks.
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
+
+// ledgerVerify is the whole-system verification of every community; it
+// always ends with a summary line, also on an empty database.
+func ledgerVerify(ctx context.Context, d *sqlx.DB) error {
 	svc := &pos.Service{DB: d, Inventory: inventory.New(d), Fund: fund.New(d)}
 	reports, ids, err := svc.VerifyAll(ctx)
 	if err != nil {
@@ -50,7 +60,15 @@ func cmdVerify(name string, args []string) error {
 			fmt.Printf("    %s\n", p)
 		}
 	}
-	fmt.Printf("verified %d communities, %d ledger entries, %d sales: %d with problems\n", len(ids), entries, sales, bad)
+	switch {
+	case len(ids) == 0:
+		fmt.Println("ledger verify: no ledgers yet (no communities)")
+	case bad == 0:
+		fmt.Printf("verified %d communities, %d ledger entries, %d sales: every entry balances and every sale agrees with the ledger and the stock\n",
+			len(ids), entries, sales)
+	default:
+		fmt.Printf("verified %d communities, %d ledger entries, %d sales: %d with problems\n", len(ids), entries, sales, bad)
+	}
 	if bad > 0 {
 		return errors.New("verification found problems")
 	}

@@ -104,18 +104,8 @@ func TestInTxDoesNotRetryOtherErrors(t *testing.T) {
 
 // Migrations run from an empty database, and a second run applies nothing.
 func TestMigrateFromEmptyThenNoop(t *testing.T) {
-	base := dbtest.URL(t)
 	ctx := context.Background()
-	admin, err := db.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "shelin_migrate_from_empty"
-	admin.Exec(`DROP DATABASE IF EXISTS ` + name)
-	mustExec(t, admin, `CREATE DATABASE `+name)
-	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	d, err := db.Open(ctx, dbtest.WithDB(base, name))
+	d, err := db.Open(ctx, dbtest.Empty(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,15 @@
 //
 // The server comes from DATABASE_URL. Without it the test fails (make test
 // starts a private cluster and sets DATABASE_URL); it never skips.
+//
+// Cleaning up: every database a test process creates is named
+// shelin_test_<checkout>_<pid>_<random>, where <checkout> is a hash of this
+// source tree's path. Fresh drops its database when the test ends; the
+// others (Open's, FreshURL's, Empty's) are dropped when the test process
+// ends, by a small reaper process (the test binary itself, started once)
+// that waits for its parent to go away, even by SIGKILL. When a run starts,
+// databases of this checkout whose process is gone are swept. A database of
+// another checkout, or of a live process, is never dropped.
 package dbtest
 
 import (
@@ -16,15 +25,19 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -63,16 +76,45 @@ func Open(tb testing.TB) *sqlx.DB {
 func Fresh(tb testing.TB) *sqlx.DB {
 	tb.Helper()
 	base := URL(tb)
-	d, err := create(base)
+	name, err := clone(base)
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
-	tb.Cleanup(func() { d.Close() })
+	d, err := db.Open(context.Background(), WithDB(base, name))
+	if err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		d.Close()
+		if err := drop(base, name); err != nil {
+			tb.Errorf("dbtest: drop %s: %v", name, err)
+		}
+	})
 	return d
 }
 
+// Empty returns the URL of a new database without any schema (for
+// migration tests), dropped when the test process ends.
+func Empty(tb testing.TB) string {
+	tb.Helper()
+	base := URL(tb)
+	name := newName()
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	defer admin.Close()
+	if err := track(base, name); err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		tb.Fatalf("dbtest: create %s: %v", name, err)
+	}
+	return WithDB(base, name)
+}
+
 // FreshURL returns the URL of a new, migrated database (for tests that start
-// the binary or need their own pool).
+// the binary or need their own pool), dropped when the test process ends.
 func FreshURL(tb testing.TB) string {
 	tb.Helper()
 	base := URL(tb)
@@ -134,32 +176,62 @@ func clone(base string) (string, error) {
 			return "", fmt.Errorf("rename template: %w", err)
 		}
 	}
-	dropStale(ctx, conn)
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := fmt.Sprintf("shelin_test_%d_%s", time.Now().Unix(), hex.EncodeToString(b))
+	sweepOnce.Do(func() { sweep(ctx, conn) })
+	name := newName()
+	if err := track(base, name); err != nil {
+		return "", err
+	}
 	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl+` STRATEGY FILE_COPY`); err != nil {
 		return "", fmt.Errorf("clone template: %w", err)
 	}
 	return name, nil
 }
 
-// dropStale removes test databases of runs that ended more than two hours
-// ago, so that repeated runs do not fill the disk.
-func dropStale(ctx context.Context, conn *sql.Conn) {
-	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'shelin\_test\_%'`)
+var sweepOnce sync.Once
+
+// prefix is the start of every database name this checkout's tests create.
+var prefix = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
+	h := sha256.Sum256([]byte(root))
+	return "shelin_test_" + hex.EncodeToString(h[:4]) + "_"
+}()
+
+// newName is a database name of this checkout and process.
+func newName() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s%d_%s", prefix, os.Getpid(), hex.EncodeToString(b))
+}
+
+// owner returns the process id in a name of this checkout, or 0.
+func owner(name string) int {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return 0
+	}
+	pid, _, _ := strings.Cut(rest, "_")
+	n, err := strconv.Atoi(pid)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// sweep drops the databases of this checkout whose test process is gone
+// (left behind when a reaper could not finish, e.g. the cluster stopped).
+func sweep(ctx context.Context, conn *sql.Conn) {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, prefix)
 	if err != nil {
 		return
 	}
 	var stale []string
-	cutoff := time.Now().Add(-2 * time.Hour).Unix()
 	for rows.Next() {
 		var n string
 		if rows.Scan(&n) != nil {
 			continue
 		}
-		var ts int64
-		if _, err := fmt.Sscanf(strings.TrimPrefix(n, "shelin_test_"), "%d_", &ts); err == nil && ts < cutoff {
+		if pid := owner(n); pid > 0 && !alive(pid) {
 			stale = append(stale, n)
 		}
 	}
@@ -167,6 +239,53 @@ func dropStale(ctx context.Context, conn *sql.Conn) {
 	for _, n := range stale {
 		conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(n)+` WITH (FORCE)`)
 	}
+}
+
+// Stale lists this checkout's databases whose process is gone (for tests).
+func Stale(tb testing.TB) []string {
+	tb.Helper()
+	admin, err := sql.Open("postgres", URL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close()
+	rows, err := admin.Query(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, prefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			tb.Fatal(err)
+		}
+		if !alive(owner(n)) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Prefix is the name prefix of this checkout's test databases.
+func Prefix() string { return prefix }
+
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func drop(base, name string) error {
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.Exec(`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(name) + ` WITH (FORCE)`)
+	return err
 }
 
 func migrationsHash() string {

@@ -104,12 +104,20 @@ func New(d *sql.DB, cfg Config) (*Client, error) {
 		logger = slog.Default()
 	}
 	rc := &river.Config{
-		ID:                cfg.ID,
-		Workers:           cfg.Workers,
-		PeriodicJobs:      cfg.Periodic,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: mw}},
-		FetchPollInterval: cfg.FetchPollInterval,
-		Logger:            logger,
+		// database/sql has no LISTEN, so River polls (every
+		// FetchPollInterval): that is how Shelin runs it, not a fault.
+		PollOnly: true,
+		// A job that was running on a replica killed mid-way (SIGKILL, a
+		// lost machine) is retried after 5 minutes instead of River's hour:
+		// jobs time out after 1 minute (JobTimeout) and every worker is
+		// idempotent, so a rare second run is harmless.
+		RescueStuckJobsAfter: 5 * time.Minute,
+		ID:                   cfg.ID,
+		Workers:              cfg.Workers,
+		PeriodicJobs:         cfg.Periodic,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: mw}},
+		FetchPollInterval:    cfg.FetchPollInterval,
+		Logger:               slog.New(quietRiver{logger.Handler()}),
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < 100*time.Millisecond {
 		rc.FetchCooldown = cfg.FetchPollInterval
@@ -138,3 +146,29 @@ func (c *Client) Insert(ctx context.Context, tx *sqlx.Tx, args Args, opts *Inser
 
 // Job is River's job row (for workers).
 type Job = rivertype.JobRow
+
+// quietRiver passes River's warnings and errors on and turns its routine
+// information (start, stop, job counts every minute, "Driver does not
+// support listener; entering poll only mode", which only says River polls
+// because database/sql has no LISTEN) into debug lines.
+type quietRiver struct{ h slog.Handler }
+
+func (q quietRiver) Enabled(ctx context.Context, l slog.Level) bool {
+	if l < slog.LevelWarn {
+		l = slog.LevelDebug
+	}
+	return q.h.Enabled(ctx, l)
+}
+
+func (q quietRiver) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		r.Level = slog.LevelDebug
+		if !q.h.Enabled(ctx, r.Level) {
+			return nil
+		}
+	}
+	return q.h.Handle(ctx, r)
+}
+
+func (q quietRiver) WithAttrs(as []slog.Attr) slog.Handler { return quietRiver{q.h.WithAttrs(as)} }
+func (q quietRiver) WithGroup(n string) slog.Handler       { return quietRiver{q.h.WithGroup(n)} }

@@ -1,14 +1,14 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"shelin/internal/dbtest"
 	"shelin/internal/jobs"
@@ -40,21 +40,9 @@ func TestGooseMigrationsCarryRiverSchema(t *testing.T) {
 func TestGooseRiverSchemaEqualsRiverMigrator(t *testing.T) {
 	ctx := context.Background()
 	goose := dbtest.Fresh(t)
-	admin, err := sqlx.Open("postgres", dbtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "shelin_river_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	u, _ := url.Parse(dbtest.URL(t))
-	u.Path = "/" + name
-	empty, err := sqlx.Open("postgres", u.String())
+	// An empty database of this test process (dropped when it ends).
+	emptyURL := dbtest.Empty(t)
+	empty, err := sqlx.Open("postgres", emptyURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,3 +74,30 @@ func TestGooseRiverSchemaEqualsRiverMigrator(t *testing.T) {
 		t.Fatalf("River schema differs.\nrivermigrate:\n%s\n\ngoose:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }
+
+// Normal operation logs no River line that reads like a fault: the poll-only
+// notice and River's routine information become debug lines.
+func TestRiverLogsNothingAlarmingInNormalOperation(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w := river.NewWorkers()
+	river.AddWorker(w, river.WorkFunc(func(context.Context, *river.Job[quietArgs]) error { return nil }))
+	c, err := jobs.New(dbtest.Fresh(t).DB, jobs.Config{Workers: w, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "does not support listener") || strings.Contains(buf.String(), "level=INFO") {
+		t.Fatalf("River logged at info:\n%s", buf.String())
+	}
+}
+
+type quietArgs struct{}
+
+func (quietArgs) Kind() string { return "quiet_test" }

@@ -89,33 +89,57 @@ window.POS = window.POS || {};
     p.hidden = n === 0;
     p.textContent = P.t('pending', n);
   }
-  // secret fields (a second person's PIN) are sent but never stored: a
-  // pending write resumed after a reload goes without them.
-  P.submit = async function (method, path, body, onWait, secret) {
+  // A write that needs a second person carries their approval token (from
+  // POST {c}/approvals), never their PIN, so a pending write replays after a
+  // reload with the same key and body and the server answers the first result.
+  P.submit = async function (method, path, body, onWait) {
     var key = newKey();
     pending[key] = { method: method, path: path, body: body, at: Date.now() };
     savePending();
-    return P.retry(key, onWait, secret);
+    return P.retry(key, onWait);
   };
-  P.retry = async function (key, onWait, secret) {
+  var inflight = {};
+  P.retry = async function (key, onWait) {
     var r = pending[key], delay = 800;
-    var send = Object.assign({}, r.body, secret || {});
-    for (;;) {
-      try {
-        var data = await P.api(r.method, r.path, send, key);
-        delete pending[key]; savePending();
-        return data;
-      } catch (e) {
-        if (!e.network && !(e.status >= 500)) { delete pending[key]; savePending(); throw e; }
-        if (onWait) onWait();
-        await new Promise(function (ok) { setTimeout(ok, delay); });
-        delay = Math.min(delay * 2, 8000);
+    inflight[key] = true;
+    try {
+      for (;;) {
+        try {
+          var data = await P.api(r.method, r.path, r.body, key);
+          delete pending[key]; savePending();
+          return data;
+        } catch (e) {
+          // Nobody signed in (a closed tab, an expired session): the write
+          // stays queued and is resumed after the next sign-in.
+          if (e.status === 401) throw e;
+          if (!e.network && !(e.status >= 500)) { delete pending[key]; savePending(); throw e; }
+          if (onWait) onWait();
+          await new Promise(function (ok) { setTimeout(ok, delay); });
+          delay = Math.min(delay * 2, 8000);
+        }
       }
-    }
+    } finally { delete inflight[key]; }
   };
+  // resumePending replays what is queued (at start and after each sign-in)
+  // with the same keys and bodies. A write the server refuses is never
+  // dropped silently: the volunteer is told to check the drawer (cash may
+  // have been taken for it).
   P.resumePending = function () {
     savePending();
-    Object.keys(pending).forEach(function (k) { P.retry(k).catch(function () {}); });
+    if (!P.state.token) return;
+    Object.keys(pending).forEach(function (k) {
+      if (inflight[k]) return;
+      var r = pending[k];
+      P.retry(k).catch(function (e) { if (e.status !== 401) P.pendingFailed(r, e); });
+    });
+  };
+  P.pendingFailed = function (r, e) {
+    var box = P.$('pending-failed');
+    var what = /\/refunds$/.test(r.path) ? P.t('pending.refund') : /\/sales$/.test(r.path) ? P.t('pending.sale') : P.t('pending.write');
+    var when = new Date(r.at);
+    box.insertBefore(P.el('p', { class: 'pending-failed-item', text: P.t('pending.failed', what,
+      String(when.getHours()).padStart(2, '0') + ':' + String(when.getMinutes()).padStart(2, '0'), P.errorText(e)) }), P.$('pending-failed-ok'));
+    box.hidden = false;
   };
 
   P.signOut = function () {
@@ -183,7 +207,26 @@ window.POS = window.POS || {};
 
   P.errorText = function (e) {
     if (e && e.code === 'insufficient_stock') return P.t('err.stock') + (e.message ? '：' + e.message : '');
+    if (e && e.field === 'approval_token') return P.t('approval.invalid');
+    if (e && e.field === 'approver') return P.t('approval.again');
     if (e && e.message) return e.message;
     return P.t('err.generic');
+  };
+
+  // approve exchanges a second person's PIN for an approval token of action
+  // (discount or refund). The PIN goes to the server once and is not kept;
+  // the error, if any, is in words for the box next to the PIN.
+  P.approve = async function (action, userId, pin) {
+    try {
+      return await P.api('POST', P.base() + '/approvals', { action: action, user_id: userId, pin: pin });
+    } catch (e) {
+      if (e.network) e.text = P.t('approval.offline');
+      else if (e.status === 429) e.text = P.t('approval.locked');
+      else if (e.field === 'pin' && e.status === 403) e.text = P.t('approval.wrong');
+      else if (e.field === 'pin') e.text = P.t('approval.pin.missing');
+      else if (e.field === 'user_id') e.text = P.t('approval.other');
+      else e.text = P.errorText(e);
+      throw e;
+    }
   };
 })(window.POS);

@@ -16,6 +16,11 @@
     P.$('shift-open-quick').onclick = P.openShiftSheet;
     P.$('pin-back').onclick = P.showWho;
     P.$('pair-submit').onclick = pair;
+    P.$('pending-failed-ok').onclick = function () {
+      var box = P.$('pending-failed');
+      Array.prototype.slice.call(box.querySelectorAll('.pending-failed-item')).forEach(function (n) { n.remove(); });
+      box.hidden = true;
+    };
     var d;
     try { d = await P.api('GET', '/api/v1/pos/device'); }
     catch (e) {
@@ -25,8 +30,7 @@
     }
     P.state.device = d.device; P.state.stall = d.stall; P.state.community = d.community; P.state.volunteers = d.volunteers;
     P.$('stall-name').textContent = d.stall.name;
-    P.resumePending();
-    if (P.state.token) { enterSell(); } else { P.showWho(); }
+    if (P.state.token) { enterSell(); } else { P.resumePending(); P.showWho(); }
   }
 
   async function pair() {
@@ -66,6 +70,7 @@
 
   async function enterSell() {
     show('screen-sell');
+    P.resumePending();
     try { await P.loadCatalog(); await P.loadShift(); } catch (e) { if (!e.network) P.toast(P.errorText(e)); }
   }
 

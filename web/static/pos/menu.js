@@ -51,24 +51,33 @@
     var reason = P.el('select', { id: 'refund-reason' });
     ['damaged', 'changed_mind', 'wrong_item', 'other'].forEach(function (r) { reason.appendChild(P.el('option', { value: P.t('reason.' + r), text: P.t('reason.' + r) })); });
     var restock = P.el('input', { type: 'checkbox', id: 'refund-restock', checked: 'checked' });
-    var approver = P.el('select', { id: 'refund-approver' });
-    P.state.volunteers.filter(function (v) { return v.id !== P.state.user.id; }).forEach(function (v) {
-      approver.appendChild(P.el('option', { value: v.id, text: v.display_name })); });
-    var pin = '', dots = P.el('div', { class: 'pin-dots', id: 'refund-pin-dots' });
+    var approver = P.approverPicker('refund-approver');
+    var pin = '', dots = P.el('div', { class: 'pin-dots', id: 'refund-pin-dots', 'aria-label': P.t('approval.pin') });
     var err = P.el('p', { class: 'error', role: 'alert', id: 'refund-error' });
     var pad = P.el('div', { class: 'keypad pin small-pad', id: 'refund-pad' });
+    var busy = false;
+    // The second person's PIN is exchanged for an approval token first (a
+    // wrong PIN shows at once); the queued refund carries only the token.
     async function go() {
+      if (busy) return;
       var items = Object.keys(qty).filter(function (k) { return qty[k] > 0; }).map(function (k) { return { product_id: k, qty: qty[k] }; });
       if (!items.length) { err.textContent = P.t('refund.none'); return; }
+      if (!approver.value) { err.textContent = P.t('approval.none'); return; }
+      if (!/^[0-9]{4,6}$/.test(pin)) { err.textContent = P.t('approval.pin.missing'); return; }
+      busy = true; err.textContent = P.t('approval.checking');
+      var a;
+      try { a = await P.approve('refund', approver.value, pin); }
+      catch (e) { busy = false; pin = ''; dots.textContent = ''; err.textContent = e.text; return; }
+      pin = ''; dots.textContent = '';
       err.textContent = P.t('sending');
       try {
-        var r = await P.submit('POST', P.base() + '/sales/' + s.id + '/refunds', { lines: items, reason: reason.value, restock: restock.checked },
-          null, { approver: { user_id: approver.value, pin: pin } });
+        var r = await P.submit('POST', P.base() + '/sales/' + s.id + '/refunds',
+          { lines: items, reason: reason.value, restock: restock.checked, approval_token: a.approval_token });
         P.loadCatalog(); P.loadShift();
         P.sheet([P.el('div', { class: 'paid-tick', id: 'refund-done' }, [P.el('span', { class: 'tick', text: '✔' }), P.el('span', { text: P.t('refund.done', P.yuan(r.amount)) })]),
           P.el('p', { text: s.payment.method === 'cash' ? P.t('refund.cash', P.yuan(r.amount)) : P.t('refund.qr') }),
           P.el('button', { class: 'primary huge', text: P.t('next'), onclick: P.closeSheet })]);
-      } catch (e) { pin = ''; dots.textContent = ''; err.textContent = P.errorText(e); }
+      } catch (e) { busy = false; err.textContent = P.errorText(e); }
     }
     P.keypad(pad, { prefix: 'rpin' }, function (k) {
       if (k === 'del') pin = pin.slice(0, -1);
@@ -79,7 +88,9 @@
     P.sheet([P.el('h2', { text: P.t('refund') + ' · ' + s.number }), box,
       P.el('label', { text: P.t('refund.reason') }), reason,
       P.el('label', { class: 'check' }, [restock, ' ' + P.t('refund.restock')]),
-      P.el('label', { text: P.t('refund.approver') }), approver, dots, pad, err,
+      P.el('p', { class: 'muted', text: P.t('refund.approver') }),
+      P.el('label', { for: 'refund-approver', text: P.t('approval.who') }), approver,
+      P.el('label', { text: P.t('approval.pin') }), dots, pad, err,
       P.el('button', { class: 'ghost', text: P.t('back'), onclick: function () { P.saleSheet(s); } })], 'refund-sheet');
   };
 

@@ -2,7 +2,7 @@
 (function (P) {
   'use strict';
   var cart = {};      // product id -> qty
-  var discount = null; // {cents, approver:{user_id,pin}} approved by a second person
+  var discount = null; // {cents, token, by}: approved by a second person (their token, never their PIN)
   var catalog = [];   // tiles
   P.shift = null;
 
@@ -68,7 +68,7 @@
     var total = P.cartTotal();
     var dl = P.$('discount-line');
     dl.hidden = !discount;
-    dl.textContent = discount ? P.t('discount') + ' −' + P.yuan(discount.cents) : '';
+    dl.textContent = discount ? P.t('discount') + ' −' + P.yuan(discount.cents) + ' · ' + P.t('approval.by', discount.by) : '';
     P.$('cart-discount').disabled = empty;
     P.$('cart-total').textContent = P.yuan(total);
     P.$('pay-cash').disabled = empty;
@@ -91,33 +91,57 @@
   };
   function waiting(text) { return P.el('p', { class: 'waiting', id: 'sale-pending', text: text || P.t('sending') }); }
 
+  // sell queues the sale with its Idempotency-Key; a discount goes with its
+  // approval token, so the queued body replays unchanged after a reload.
   async function sell(payment, onWait) {
-    var body = { location_id: P.state.stall.location_id, lines: lines(), payment: payment }, secret = null;
-    if (discount) { body.discount = P.str(discount.cents); secret = { approver: discount.approver }; }
-    return P.submit('POST', P.base() + '/sales', body, onWait, secret);
+    var body = { location_id: P.state.stall.location_id, lines: lines(), payment: payment };
+    if (discount) { body.discount = P.str(discount.cents); body.approval_token = discount.token; }
+    return P.submit('POST', P.base() + '/sales', body, onWait);
   }
 
-  // Discount: an amount off the whole cart, approved by a second person's
-  // PIN (checked by the server with the sale, recorded with both names).
+  // approverPicker is the "who approves" list (everyone with a PIN but the
+  // signed-in person) and the approver PIN box label.
+  P.approverPicker = function (id) {
+    var sel = P.el('select', { id: id, 'aria-label': P.t('approval.who') });
+    P.state.volunteers.filter(function (v) { return v.id !== P.state.user.id; }).forEach(function (v) {
+      sel.appendChild(P.el('option', { value: v.id, text: v.display_name })); });
+    return sel;
+  };
+
+  // Discount: an amount off the whole cart, approved by a second person. Their
+  // PIN is exchanged for an approval token at once (a wrong PIN shows here,
+  // before payment); the sale carries the token, never the PIN.
   P.discountSheet = function () {
     var typed = '', amount = P.el('div', { class: 'given', id: 'discount-amount', text: '−¥0' });
     var pad = P.el('div', { class: 'keypad money small-pad' });
     P.keypad(pad, { dot: true, prefix: 'dkey' }, function (k) { typed = P.moneyInput(typed, k); amount.textContent = '−¥' + (typed || '0'); });
-    var approver = P.el('select', { id: 'discount-approver' });
-    P.state.volunteers.filter(function (v) { return v.id !== P.state.user.id; }).forEach(function (v) {
-      approver.appendChild(P.el('option', { value: v.id, text: v.display_name })); });
-    var pin = P.el('input', { type: 'password', inputmode: 'numeric', id: 'discount-pin', maxlength: '6', class: 'big-input', autocomplete: 'off' });
-    var err = P.el('p', { class: 'error', role: 'alert' });
-    P.sheet([P.el('h2', { text: P.t('discount') + ' · ' + P.t('due') + ' ' + P.yuan(P.subtotal()) }), amount, pad,
-      P.el('label', { text: P.t('refund.approver') }), approver, pin, err,
-      P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }),
-        P.el('button', { class: 'primary', id: 'discount-apply', text: P.t('ok'), onclick: function () {
-          var c = typed ? P.cents(typed) : 0;
-          if (c <= 0 || c > P.subtotal()) { err.textContent = P.t('discount.bad'); return; }
-          if (!/^[0-9]{4,6}$/.test(pin.value)) { err.textContent = P.t('pin.wrong'); return; }
-          discount = { cents: c, approver: { user_id: approver.value, pin: pin.value } };
-          P.closeSheet(); renderCart();
-        } })])], 'discount-sheet');
+    var approver = P.approverPicker('discount-approver');
+    var pin = P.el('input', { type: 'password', inputmode: 'numeric', id: 'discount-pin', maxlength: '6', class: 'big-input', autocomplete: 'off',
+      'aria-describedby': 'discount-pin-error' });
+    var pinErr = P.el('p', { class: 'error', role: 'alert', id: 'discount-pin-error' });
+    var err = P.el('p', { class: 'error', role: 'alert', id: 'discount-error' });
+    var apply = P.el('button', { class: 'primary', id: 'discount-apply', text: P.t('ok') });
+    apply.addEventListener('click', async function () {
+      err.textContent = ''; pinErr.textContent = '';
+      var c = typed ? P.cents(typed) : 0;
+      if (c <= 0 || c > P.subtotal()) { err.textContent = P.t('discount.bad'); return; }
+      if (!approver.value) { pinErr.textContent = P.t('approval.none'); return; }
+      if (!/^[0-9]{4,6}$/.test(pin.value)) { pinErr.textContent = P.t('approval.pin.missing'); pin.focus(); return; }
+      apply.disabled = true; pinErr.textContent = P.t('approval.checking');
+      var name = approver.options[approver.selectedIndex].text;
+      try {
+        var a = await P.approve('discount', approver.value, pin.value);
+        pin.value = '';
+        discount = { cents: c, token: a.approval_token, by: (a.approver && a.approver.display_name) || name };
+        P.closeSheet(); renderCart();
+      } catch (e) {
+        pin.value = ''; pinErr.textContent = e.text; apply.disabled = false; pin.focus();
+      }
+    });
+    P.sheet([P.el('h2', { text: P.t('discount') + ' · ' + P.t('due') + ' ' + P.yuan(P.subtotal()) }), amount, pad, err,
+      P.el('label', { for: 'discount-approver', text: P.t('approval.who') }), approver,
+      P.el('label', { for: 'discount-pin', text: P.t('approval.pin') }), pin, pinErr,
+      P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }), apply])], 'discount-sheet');
   };
 
   // Cash: keypad with quick amounts, change shown huge.
@@ -148,7 +172,11 @@
         var sale = await sell({ method: 'cash', tendered: tendered }, function () { w.textContent = P.t('retrying'); });
         P.clearCart(); P.loadCatalog(); P.loadShift();
         P.receiptSheet(sale, true);
-      } catch (e) { w.remove(); err.textContent = P.errorText(e); done.disabled = false; if (e.field === 'approver') { discount = null; renderCart(); } }
+      } catch (e) {
+        w.remove(); err.textContent = P.errorText(e); done.disabled = false;
+        // A used or expired approval: drop the discount so it is approved again.
+        if (e.field === 'approval_token' || e.field === 'approver') { discount = null; renderCart(); }
+      }
     });
     P.sheet([P.el('h2', { text: P.t('cash') + ' · ' + P.t('due') + ' ' + P.yuan(total), id: 'cash-due' }), given, change, quick, pad, err,
       P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet }), done])], 'cash-sheet');
@@ -164,6 +192,7 @@
     try {
       sale = await sell({ method: 'qr', provider: provider }, function () { w.textContent = P.t('retrying'); });
     } catch (e) {
+      if (e.field === 'approval_token' || e.field === 'approver') { discount = null; renderCart(); }
       P.sheet([P.el('p', { class: 'error', role: 'alert', text: P.errorText(e) }), P.el('button', { class: 'ghost', text: P.t('back'), onclick: P.closeSheet })]);
       return;
     }
@@ -178,11 +207,19 @@
     if (sale.payment.provider === 'sandbox') nodes.push(P.el('p', { class: 'sim', text: P.t('simulation') }));
     var row = P.el('div', { class: 'row' }, [P.el('button', { class: 'ghost', id: 'qr-cancel', text: P.t('cancel'), onclick: async function () {
       try { await P.api('POST', P.base() + '/sales/' + sale.id + '/cancel', {}); P.closeSheet(); P.loadCatalog(); }
-      catch (e) { P.toast(P.errorText(e)); }
+      catch (e) {
+        // 409: the customer paid just before the cancel; the sale is paid.
+        if (e.status === 409) { try { var s = await P.api('GET', P.base() + '/sales/' + sale.id); if (s.status === 'paid') { paid(s); return; } } catch (e2) { /* fall through */ } }
+        P.toast(P.errorText(e));
+      }
     } })]);
     if (sale.payment.provider === 'static') {
       row.appendChild(P.el('button', { class: 'primary', id: 'static-confirm', text: P.t('static.confirm'), onclick: async function () {
-        try { var s = await P.api('POST', P.base() + '/sales/' + sale.id + '/confirm-static', {}); paid(s); } catch (e) { P.toast(P.errorText(e)); }
+        try {
+          var s = await P.api('POST', P.base() + '/sales/' + sale.id + '/confirm-static', {});
+          if (s.held) { status.textContent = P.t('static.held', P.yuan(s.held.amount)); status.className = 'qr-status error'; return; }
+          paid(s);
+        } catch (e) { P.toast(P.errorText(e)); }
       } }));
     }
     nodes.push(row);
@@ -215,6 +252,9 @@
 
   P.initSell = function () {
     P.$('pay-cash').onclick = P.cash;
+    // The QR button uses the sandbox wallet; where the sandbox is off
+    // (production) it is not shown, and the static 收款码 remains.
+    if (P.$('app').dataset.sandbox !== 'on') P.$('pay-qr').hidden = true;
     P.$('pay-qr').onclick = function () { P.qr('sandbox'); };
     P.$('pay-static').onclick = function () { P.qr('static'); };
     P.$('cart-clear').onclick = P.clearCart;
