@@ -28,9 +28,7 @@ package pos_test
 //
 // Bugs the model found are reproduced by the small tests at the end of this
 // file (TestSystemRestockRefundAfterDamagedUnitOfTheSameLine,
-// TestSystemRightAmountAfterAWrongOneAndACancelIsHeld); the randomized run
-// steers clear of the first (it would refuse a legal refund) so that it can
-// keep checking everything else.
+// TestSystemRightAmountAfterAWrongOneAndACancelIsHeld).
 
 import (
 	"encoding/json"
@@ -79,26 +77,38 @@ type noteBody struct {
 
 // mSale is a sale as the model knows it.
 type mSale struct {
-	mu          sync.Mutex
-	id, number  string
-	paymentID   string
-	token       string // sandbox pay page token
-	method      string // cash, sandbox, static
-	lines       []*mLine
-	discount    int64
-	total       int64
-	status      string // orders.AwaitingPayment, Paid, Expired, Cancelled
-	payStatus   string // pending, succeeded, held, expired, cancelled
-	expiresAt   time.Time
-	walletPaid  bool
-	walletShut  bool  // the wallet payment was closed (sale ended)
-	walletBack  int64 // refunded by the wallet (refunds and held money)
-	bodies      []noteBody
-	delivered   map[string]bool
-	susp        *mSuspense
+	mu         sync.Mutex
+	id, number string
+	paymentID  string
+	token      string // sandbox pay page token
+	method     string // cash, sandbox, static
+	lines      []*mLine
+	discount   int64
+	total      int64
+	status     string // orders.AwaitingPayment, Paid, Expired, Cancelled
+	payStatus  string // pending, succeeded, held, expired, cancelled
+	expiresAt  time.Time
+	walletPaid bool
+	walletShut bool  // the wallet payment was closed (sale ended)
+	walletBack int64 // refunded by the wallet (refunds and held money)
+	bodies     []noteBody
+	delivered  map[string]bool
+	// held money: at most one item for a wrong amount and one for money
+	// that came after the sale ended
+	mism, held  *mSuspense
 	refunds     []*mRefund
 	fromHeld    bool // completed by the treasurer from suspense
 	earmarkOrig []int64
+}
+
+func (s *mSale) items() []*mSuspense {
+	var out []*mSuspense
+	for _, it := range []*mSuspense{s.mism, s.held} {
+		if it != nil {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func (s *mSale) provider() string {
@@ -349,11 +359,11 @@ func (m *simT) saleOp(rng *rand.Rand, s *mSale) {
 	case n < 80:
 		m.submitRefunds(s)
 	case n < 88:
-		m.refundHeld(s)
+		m.refundHeld(rng, s)
 	case n < 92:
-		m.submitHeld(s)
+		m.submitHeld(rng, s)
 	default:
-		m.completeHeld(s)
+		m.completeHeld(rng, s)
 	}
 }
 
@@ -569,10 +579,14 @@ func (m *simT) settleModel(s *mSale, amount int64) (string, string) {
 		return pos.AlreadyKnown, ""
 	}
 	hold := func(reason string, end bool) (string, string) {
-		if s.susp != nil {
+		slot := &s.held
+		if reason == orders.HoldAmountMismatch {
+			slot = &s.mism
+		}
+		if *slot != nil { // the same kind again is the same money
 			return pos.AlreadyKnown, ""
 		}
-		s.susp = &mSuspense{amount: amount, reason: reason, status: orders.SuspenseOpen}
+		*slot = &mSuspense{amount: amount, reason: reason, status: orders.SuspenseOpen}
 		if end {
 			s.payStatus = orders.PaymentHeld
 		}
@@ -859,7 +873,7 @@ func (m *simT) confirmStatic(s *mSale) {
 		m.fail("confirm static %s: outcome %s %s, the model says %s %s", s.number, out.Kind, out.Reason, kind, reason)
 	}
 	if out.Kind == pos.HeldInSuspense && out.Suspense != nil {
-		s.susp.id = out.Suspense.ID
+		s.held.id = out.Suspense.ID
 	}
 	m.observe("confirm static", s, sale)
 }
@@ -962,7 +976,7 @@ func (m *simT) burst(rng *rand.Rand, s *mSale) {
 				m.fail("burst on %s: held for %s, the model says %s %s", s.number, held.Reason, kind, reason)
 			}
 			if held.Suspense != nil {
-				s.susp.id = held.Suspense.ID
+				s.held.id = held.Suspense.ID
 			}
 		default:
 			m.fail("burst confirm x2 vs cancel on %s: outcomes %+v, cancel %v", s.number, kinds, errs[2])
@@ -990,7 +1004,6 @@ func (m *simT) refund(rng *rand.Rand, s *mSale) {
 	copies := map[*mLine]*mLine{}
 	var rls []mRefundLine
 	var amount int64
-	avoid := false
 	for _, l := range s.lines {
 		q, ok := want[l]
 		if !ok {
@@ -999,16 +1012,9 @@ func (m *simT) refund(rng *rand.Rand, s *mSale) {
 		c := *l
 		copies[l] = &c
 		rl := refundLine(&c, q, restock)
-		if restock && rl.fund > l.fund-l.taken {
-			avoid = true // see TestSystemRestockRefundAfterDamagedUnitOfTheSameLine
-		}
 		rl.line = l
 		rls = append(rls, rl)
 		amount += rl.amount
-	}
-	if avoid {
-		m.count("refund avoided: restock after the line's fund share was used up")
-		return
 	}
 	if s.method == "cash" {
 		m.drawer.Lock()
@@ -1084,9 +1090,9 @@ func (m *simT) randomPlan(rng *rand.Rand, s *mSale) refundPlan {
 
 // applyPlan works a refund out on state (copies of the sale's lines),
 // changing them only when the rules let it through.
-func applyPlan(s *mSale, state map[*mLine]*mLine, p refundPlan) (code apperr.Code, rls []mRefundLine, amount int64, avoid bool) {
+func applyPlan(s *mSale, state map[*mLine]*mLine, p refundPlan) (code apperr.Code, rls []mRefundLine, amount int64) {
 	if s.status != orders.Paid {
-		return apperr.Conflict, nil, 0, false
+		return apperr.Conflict, nil, 0
 	}
 	trial := map[*mLine]*mLine{}
 	for _, l := range s.lines {
@@ -1096,25 +1102,21 @@ func applyPlan(s *mSale, state map[*mLine]*mLine, p refundPlan) (code apperr.Cod
 		}
 		c := *state[l]
 		if q > c.qty-c.refunded {
-			return apperr.Invalid, nil, 0, false
+			return apperr.Invalid, nil, 0
 		}
-		before := c
 		rl := refundLine(&c, q, p.restock)
-		if p.restock && rl.fund > before.fund-before.taken {
-			avoid = true
-		}
 		rl.line = l
 		rls = append(rls, rl)
 		amount += rl.amount
 		trial[l] = &c
 	}
 	if amount == 0 {
-		return apperr.Invalid, nil, 0, avoid
+		return apperr.Invalid, nil, 0
 	}
 	for l, c := range trial {
 		state[l] = c
 	}
-	return okCode, rls, amount, avoid
+	return okCode, rls, amount
 }
 
 func refundMatches(r *orders.Refund, rls []mRefundLine, amount int64) bool {
@@ -1159,12 +1161,7 @@ func (m *simT) burstRefunds(rng *rand.Rand, s *mSale) {
 		}
 		o := outcome{state: st, first: first}
 		for _, i := range []int{first, 1 - first} {
-			var avoid bool
-			o.codes[i], o.rls[i], o.amount[i], avoid = applyPlan(s, st, plans[i])
-			if avoid {
-				m.count("burst refunds avoided: restock after the line's fund share was used up")
-				return
-			}
+			o.codes[i], o.rls[i], o.amount[i] = applyPlan(s, st, plans[i])
 		}
 		orders2 = append(orders2, o)
 	}
@@ -1308,85 +1305,111 @@ func (m *simT) checkRefundStatus(s *mSale, r *mRefund) {
 }
 
 // refundHeld: the treasurer gives held money back.
-func (m *simT) refundHeld(s *mSale) {
-	if s.susp == nil {
+func (m *simT) refundHeld(rng *rand.Rand, s *mSale) {
+	it := m.pickItem(rng, s)
+	if it == nil {
 		return
-	}
-	if s.susp.id == "" {
-		got, err := orders.SuspenseOfPayment(m.f.ctx, m.f.d, s.paymentID)
-		if err != nil {
-			m.fail("suspense of %s: %v", s.number, err)
-			return
-		}
-		s.susp.id = got.ID
 	}
 	var got *orders.Suspense
 	err := m.f.try(func(tx *sqlx.Tx) (err error) {
-		got, err = m.f.s.RefundHeld(m.f.ctx, tx, m.f.cid, s.susp.id, m.f.admin)
+		got, err = m.f.s.RefundHeld(m.f.ctx, tx, m.f.cid, it.id, m.f.admin)
 		return
 	})
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.susp.status != orders.SuspenseOpen {
+	if it.status != orders.SuspenseOpen {
 		m.expectLocked("refund held", err, apperr.Conflict)
 		return
 	}
 	if m.expectLocked("refund held", err, okCode) != okCode {
 		return
 	}
-	s.susp.status = orders.SuspenseRefunding
+	it.status = orders.SuspenseRefunding
 	if s.method == "static" {
-		s.susp.status = orders.SuspenseRefunded
+		it.status = orders.SuspenseRefunded
 	}
-	if got.Status != s.susp.status {
-		m.fail("refund held %s: %s, the model says %s", s.number, got.Status, s.susp.status)
+	if got.Status != it.status {
+		m.fail("refund held %s: %s, the model says %s", s.number, got.Status, it.status)
 	}
 }
 
 // submitHeld runs the outbox job of a held refund.
-func (m *simT) submitHeld(s *mSale) {
-	if s.susp == nil || s.susp.id == "" {
-		return
+func (m *simT) submitHeld(rng *rand.Rand, s *mSale) {
+	if it := m.pickItem(rng, s); it != nil {
+		m.submitItem(s, it)
 	}
-	err := m.f.s.SubmitSuspenseRefund(m.f.ctx, m.f.cid, s.susp.id)
+}
+
+func (m *simT) submitItem(s *mSale, it *mSuspense) {
+	err := m.f.s.SubmitSuspenseRefund(m.f.ctx, m.f.cid, it.id)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.expectLocked("submit held refund", err, okCode) != okCode {
 		return
 	}
-	m.heldAnswer(s)
+	m.heldAnswer(s, it)
 	m.checkSuspense("submit held refund", s)
 }
 
-func (m *simT) heldAnswer(s *mSale) {
-	if s.susp.status != orders.SuspenseRefunding {
+func (m *simT) heldAnswer(s *mSale, it *mSuspense) {
+	if it.status != orders.SuspenseRefunding {
 		return
 	}
-	if s.walletRefund(s.susp.amount) {
-		s.susp.status = orders.SuspenseRefunded
+	if s.walletRefund(it.amount) {
+		it.status = orders.SuspenseRefunded
 	} else {
-		s.susp.status = orders.SuspenseOpen
+		it.status = orders.SuspenseOpen
 		m.stats["held refund refused by the wallet"]++
 	}
 }
 
 func (m *simT) checkSuspense(op string, s *mSale) {
-	got, err := orders.SuspenseOfPayment(m.f.ctx, m.f.d, s.paymentID)
-	switch {
-	case s.susp == nil && apperr.Is(err, apperr.NotFound):
-	case s.susp == nil:
-		m.fail("%s %s: suspense %+v (%v), the model holds nothing", op, s.number, got, err)
-	case err != nil:
+	var rows []struct {
+		ID     string       `db:"id"`
+		Amount money.Amount `db:"amount"`
+		Reason string       `db:"reason"`
+		Status string       `db:"status"`
+	}
+	if err := m.f.d.Select(&rows, `SELECT id, amount, reason, status FROM payment_suspense WHERE payment_id=$1`, s.paymentID); err != nil {
 		m.fail("%s %s: suspense: %v", op, s.number, err)
-	case cents(got.Amount) != s.susp.amount || got.Reason != s.susp.reason || got.Status != s.susp.status:
-		m.fail("%s %s: suspense %s %s %s, the model says %s %s %s", op, s.number, got.Amount, got.Reason, got.Status,
-			yuan(s.susp.amount), s.susp.reason, s.susp.status)
+		return
+	}
+	if len(rows) != len(s.items()) {
+		m.fail("%s %s: %d suspense items %+v, the model holds %d", op, s.number, len(rows), rows, len(s.items()))
+		return
+	}
+	for _, r := range rows {
+		it := s.held
+		if r.Reason == orders.HoldAmountMismatch {
+			it = s.mism
+		}
+		if it == nil || cents(r.Amount) != it.amount || r.Reason != it.reason || r.Status != it.status || (it.id != "" && it.id != r.ID) {
+			m.fail("%s %s: suspense %s %s %s %s, the model says %+v", op, s.number, r.ID, r.Amount, r.Reason, r.Status, it)
+		}
 	}
 }
 
+// pickItem chooses a held item of the sale and learns its id.
+func (m *simT) pickItem(rng *rand.Rand, s *mSale) *mSuspense {
+	items := s.items()
+	if len(items) == 0 {
+		return nil
+	}
+	it := items[rng.IntN(len(items))]
+	if it.id == "" {
+		if err := m.f.d.Get(&it.id, `SELECT id FROM payment_suspense WHERE payment_id=$1 AND (reason = 'amount_mismatch') = $2`,
+			s.paymentID, it.reason == orders.HoldAmountMismatch); err != nil {
+			m.fail("suspense of %s: %v", s.number, err)
+			return nil
+		}
+	}
+	return it
+}
+
 // completeHeld: the treasurer completes the sale from held money.
-func (m *simT) completeHeld(s *mSale) {
-	if s.susp == nil || s.susp.id == "" {
+func (m *simT) completeHeld(rng *rand.Rand, s *mSale) {
+	it := m.pickItem(rng, s)
+	if it == nil {
 		return
 	}
 	want := map[*mProduct]int{}
@@ -1396,14 +1419,14 @@ func (m *simT) completeHeld(s *mSale) {
 	take := m.beginTake(want)
 	var sale *pos.Sale
 	err := m.f.try(func(tx *sqlx.Tx) (err error) {
-		sale, err = m.f.s.CompleteHeld(m.f.ctx, tx, m.f.cid, s.susp.id, m.f.admin)
+		sale, err = m.f.s.CompleteHeld(m.f.ctx, tx, m.f.cid, it.id, m.f.admin)
 		return
 	})
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	short := m.endTake(take)
 	switch {
-	case s.susp.status != orders.SuspenseOpen || s.susp.amount != s.total:
+	case it.status != orders.SuspenseOpen || it.amount != s.total:
 		m.expectLocked("complete held", err, apperr.Conflict)
 		return
 	}
@@ -1415,7 +1438,7 @@ func (m *simT) completeHeld(s *mSale) {
 		return
 	}
 	s.status, s.payStatus, s.fromHeld = orders.Paid, orders.PaymentSucceeded, true
-	s.susp.status = orders.SuspenseCompleted
+	it.status = orders.SuspenseCompleted
 	for _, l := range s.lines {
 		l.product.onHand -= l.qty
 	}
@@ -1802,8 +1825,10 @@ func (m *simT) drain() {
 				m.submitRefunds(s)
 			}
 		}
-		if s.susp != nil && s.susp.status == orders.SuspenseRefunding {
-			m.submitHeld(s)
+		for _, it := range s.items() {
+			if it.status == orders.SuspenseRefunding {
+				m.submitItem(s, it)
+			}
 		}
 	}
 }
@@ -1952,15 +1977,15 @@ func (m *simT) checkSale(s *mSale, order []string, acct func(kind, key string, a
 		}
 	}
 	// held money
-	if s.susp != nil {
-		arrival(s.susp.amount)
-		acct("customer_refunds_payable", "", -s.susp.amount)
-		switch s.susp.status {
+	for _, it := range s.items() {
+		arrival(it.amount)
+		acct("customer_refunds_payable", "", -it.amount)
+		switch it.status {
 		case orders.SuspenseRefunded:
-			acct("customer_refunds_payable", "", s.susp.amount)
-			arrival(-s.susp.amount)
+			acct("customer_refunds_payable", "", it.amount)
+			arrival(-it.amount)
 		case orders.SuspenseCompleted:
-			acct("customer_refunds_payable", "", s.susp.amount) // the proceeds' debit
+			acct("customer_refunds_payable", "", it.amount) // the proceeds' debit
 		}
 	}
 	if s.status != orders.Paid || s.total == 0 {
