@@ -2081,10 +2081,10 @@ func sumWriteOff(r *mRefund) int64 {
 // from the line's fund share: all of it (¥36), ¥2 written off. The second
 // comes back whole and is restocked: its cost (¥20) comes back from the
 // supplier, and its fund part (¥18) — already spent on the first unit's loss
-// — must come from the write-off. Today the refund is refused (422
-// parts.fund: "the sale's fund share still holds only ¥0.00"): a customer
-// returning an undamaged unit cannot be refunded. (With other lines in the
-// sale, the ¥18 is silently taken from another line's fund share instead.)
+// — must come from the write-off. Before dbddf76 the refund was refused
+// (422 parts.fund: "the sale's fund share still holds only ¥0.00"): a
+// customer returning an undamaged unit could not be refunded (and with other
+// lines in the sale, the ¥18 was silently taken from another line's share).
 func TestSystemRestockRefundAfterDamagedUnitOfTheSameLine(t *testing.T) {
 	f := setup(t, 5, 0)
 	f.openShift("100.00")
@@ -2107,10 +2107,10 @@ func TestSystemRestockRefundAfterDamagedUnitOfTheSameLine(t *testing.T) {
 // A wrong-amount notification opens a suspense item and the sale waits on;
 // the sale is then cancelled while the customer's real payment (the right
 // amount) is confirmed by a verified notification. That money must be held
-// in suspense like any payment after a cancel. Today settle's hold finds the
-// payment's earlier (wrong-amount) suspense item and answers already_known
-// (orders.Hold keeps one item per payment): the webhook says 200, the ¥38
-// is not booked, the payment stays "cancelled" and nothing flags it.
+// in suspense like any payment after a cancel. Before dbddf76 settle's hold
+// found the payment's earlier (wrong-amount) suspense item and answered
+// already_known (orders.Hold kept one item per payment): the webhook said
+// 200, the ¥38 was not booked and the payment stayed "cancelled".
 func TestSystemRightAmountAfterAWrongOneAndACancelIsHeld(t *testing.T) {
 	f := setup(t, 5, 0)
 	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
