@@ -449,13 +449,18 @@ func (m *simT) checkout(rng *rand.Rand, method string) {
 			input.Tendered = &tendered
 		}
 	}
+	token := ""
 	if discount > 0 {
-		u, err := m.f.s.Approve(m.f.ctx, m.f.cid, m.f.vol1, pos.Approver{UserID: m.f.vol2, PIN: "5678"})
-		if m.expect("approve discount", err, okCode) != okCode {
+		// the second person's PIN becomes a single-use token, consumed in
+		// the sale's own transaction (as the API does)
+		a, err := m.f.s.IssueApproval(m.f.ctx, m.f.cid, pos.ApprovalRequest{Action: pos.ActionDiscount, RequestedBy: m.f.vol1,
+			UserID: m.f.vol2, PIN: "5678"})
+		if m.expect("approval token for a discount", err, okCode) != okCode {
 			return
 		}
+		token = a.Token
 		d := money.FromCents(discount)
-		input.Discount, input.ApproverID = &d, u.ID
+		input.Discount = &d
 	}
 	op := "checkout " + method
 	var allowed []apperr.Code
@@ -476,10 +481,25 @@ func (m *simT) checkout(rng *rand.Rand, method string) {
 	t0 := m.clock.now()
 	var sale *pos.Sale
 	err := m.f.try(func(tx *sqlx.Tx) (err error) {
-		sale, err = m.f.s.Checkout(m.f.ctx, tx, m.f.cid, input)
+		in := input
+		if token != "" {
+			if in.ApproverID, err = pos.ConsumeApproval(m.f.ctx, tx, m.f.cid, m.f.vol1, pos.ActionDiscount, token); err != nil {
+				return err
+			}
+		}
+		sale, err = m.f.s.Checkout(m.f.ctx, tx, m.f.cid, in)
 		return
 	})
 	t1 := m.clock.now()
+	if token != "" && rng.IntN(3) == 0 {
+		// a refused sale rolled its token back (the tablet may replay it);
+		// a sale that went through used it up
+		want := okCode
+		if err == nil {
+			want = apperr.Invalid
+		}
+		m.expect("approval token replayed", m.consumeAndRollBack(pos.ActionDiscount, token), want)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	short := false
@@ -567,6 +587,18 @@ func (m *simT) expectLocked(op string, err error, want ...apperr.Code) apperr.Co
 	}
 	m.fail("%s: got %v (code %s), the model allows %v", op, err, got, want)
 	return "mismatch"
+}
+
+// consumeAndRollBack tries an approval token in a transaction that is then
+// rolled back (the token stays as it was).
+func (m *simT) consumeAndRollBack(action, token string) error {
+	tx, err := m.f.d.Beginx()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // the point is to undo
+	_, err = pos.ConsumeApproval(m.f.ctx, tx, m.f.cid, m.f.vol1, action, token)
+	return err
 }
 
 // ---- the confirmation rules ----
@@ -1020,16 +1052,28 @@ func (m *simT) refund(rng *rand.Rand, s *mSale) {
 		m.drawer.Lock()
 		defer m.drawer.Unlock()
 	}
-	u, err := m.f.s.Approve(m.f.ctx, m.f.cid, m.f.vol1, pos.Approver{UserID: m.f.vol2, PIN: "5678"})
-	if m.expect("approve refund", err, okCode) != okCode {
+	a, err := m.f.s.IssueApproval(m.f.ctx, m.f.cid, pos.ApprovalRequest{Action: pos.ActionRefund, RequestedBy: m.f.vol1,
+		UserID: m.f.vol2, PIN: "5678"})
+	if m.expect("approval token for a refund", err, okCode) != okCode {
 		return
 	}
 	var r *orders.Refund
 	err = m.f.try(func(tx *sqlx.Tx) (err error) {
+		approver, err := pos.ConsumeApproval(m.f.ctx, tx, m.f.cid, m.f.vol1, pos.ActionRefund, a.Token)
+		if err != nil {
+			return err
+		}
 		r, err = m.f.s.Refund(m.f.ctx, tx, m.f.cid, s.id, pos.RefundInput{Items: items, Reason: "客人退货", Restock: restock,
-			UserID: m.f.vol1, ApproverID: u.ID})
+			UserID: m.f.vol1, ApproverID: approver})
 		return
 	})
+	if rng.IntN(3) == 0 {
+		want := okCode
+		if err == nil {
+			want = apperr.Invalid
+		}
+		m.expect("approval token replayed", m.consumeAndRollBack(pos.ActionRefund, a.Token), want)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	op := "refund " + s.method
