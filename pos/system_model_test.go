@@ -16,8 +16,9 @@ package pos_test
 //     back of every part X: round(X·(r+q)/n) − round(X·r/n); a rounding that
 //     would make the fund part negative is taken from the cost, then the
 //     maker; restocked units give back cost and maker; units that do not
-//     return leave both payable and take the loss from the line's fund share
-//     still held, the rest written off;
+//     return leave both payable and take the loss from the line's fund share;
+//     the fund gives back at most what the line's fund share still holds
+//     (an earlier damaged unit may have used it up), the rest written off;
 //   - the fund part of a refund is taken from the sale's earmark lots by what
 //     each still holds (largest remainder, ties to the earlier posting, i.e.
 //     the earlier account id).
@@ -144,14 +145,15 @@ func refundLine(l *mLine, q int, restock bool) mRefundLine {
 		maker, fund = maker-cut, fund+cut
 	}
 	rl := mRefundLine{line: l, qty: q, amount: net, fee: fee}
+	wanted := fund // what the fund gives back for these units
 	if restock {
-		rl.cost, rl.maker, rl.fund = cost, maker, fund
+		rl.cost, rl.maker = cost, maker
 	} else {
-		wanted := fund + cost + maker
-		held := max(l.fund-l.taken, 0)
-		rl.fund = min(wanted, held)
-		rl.writeOff = wanted - rl.fund
+		wanted = fund + cost + maker // the goods are gone: cost and maker's share stay owed
 	}
+	held := max(l.fund-l.taken, 0) // an earlier damaged unit may have used the line's fund share up
+	rl.fund = min(wanted, held)
+	rl.writeOff = wanted - rl.fund
 	l.refunded += q
 	if restock {
 		l.restock += q
