@@ -198,6 +198,17 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 		if out.Kind != Completed {
 			return nil, fmt.Errorf("pos: cash sale %s did not complete (%s %s)", o.Number, out.Kind, out.Reason)
 		}
+	} else if payment.IsRemote(prov) {
+		// A remote provider is called after commit (providers.go).
+		if err := recordRemoteCreate(ctx, tx, communityID, pay.ID, now); err != nil {
+			return nil, err
+		}
+		if _, err := jobs.Insert(ctx, tx, ExpireSaleArgs{CommunityID: communityID, OrderID: o.ID}, &jobs.InsertOpts{ScheduledAt: *expiresAt}); err != nil {
+			return nil, err
+		}
+		if err := notify(ctx, tx, communityID, o.ID, o.Status); err != nil {
+			return nil, err
+		}
 	} else {
 		created, err := prov.Create(ctx, tx, payment.CreateRequest{CommunityID: communityID, PaymentID: pay.ID, MerchantRef: pay.MerchantRef,
 			Amount: o.Total, Description: stall.Name + " " + o.Number, ExpiresAt: *expiresAt})

@@ -226,6 +226,8 @@ func (s *Service) RegisterWorkers(w *river.Workers, sandbox *payment.SandboxProv
 	river.AddWorker(w, &RefundWorker{S: s})
 	river.AddWorker(w, &SuspenseRefundWorker{S: s})
 	river.AddWorker(w, &SweepRefundsWorker{S: s})
+	river.AddWorker(w, &CreatePaymentWorker{S: s})
+	river.AddWorker(w, &PollSaleWorker{S: s})
 	if sandbox != nil {
 		river.AddWorker(w, &DeliverWorker{Sandbox: sandbox})
 	}

@@ -77,6 +77,12 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 	if p0.Provider != n.Provider {
 		return NotificationOutcome{}, apperr.NotFoundf("payment not found")
 	}
+	if prov, err := s.Providers.Get(n.Provider); err == nil {
+		var apply bool
+		if n, apply = s.freshRefundNotice(ctx, prov, n); !apply {
+			return NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}, nil
+		}
+	}
 	var out NotificationOutcome
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		out = NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}
