@@ -306,3 +306,23 @@ func (s *Service) freshRefundNotice(ctx context.Context, prov payment.Provider, 
 	}
 	return n, true
 }
+
+// sendRefund is step B of every provider refund (SubmitRefund,
+// SubmitSuspenseRefund). The attempt is committed before the call; when an
+// earlier attempt may have reached the provider (the process died between
+// the provider's answer and its booking), the provider is asked where the
+// refund stands first, and a refund it already made is booked without being
+// sent again. Otherwise the refund is sent, idempotently on its id.
+func (s *Service) sendRefund(ctx context.Context, prov payment.Provider, req payment.RefundRequest) (payment.RefundResult, error) {
+	var sends int
+	if err := s.DB.GetContext(ctx, &sends, `INSERT INTO refund_sends (refund_key, sends) VALUES ($1, 1)
+		ON CONFLICT (refund_key) DO UPDATE SET sends = refund_sends.sends + 1, last_sent_at = now() RETURNING sends`, req.RefundID); err != nil {
+		return payment.RefundResult{}, err
+	}
+	if rq, ok := prov.(payment.RefundQuerier); ok && sends > 1 {
+		if res, err := rq.RefundStatus(ctx, req.MerchantRef, req.RefundID); err == nil && res.Status == payment.StatusSucceeded {
+			return res, nil
+		}
+	}
+	return prov.Refund(ctx, req)
+}

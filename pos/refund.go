@@ -169,7 +169,7 @@ func (s *Service) SubmitRefund(ctx context.Context, communityID, refundID string
 	if err != nil {
 		return err
 	}
-	res, callErr := prov.Refund(ctx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
+	res, callErr := s.sendRefund(ctx, prov, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
 		Amount: r.Amount, Total: p.Amount, Reason: r.Reason})
 	status, ref, msg := res.Status, res.ProviderRef, ""
 	switch {

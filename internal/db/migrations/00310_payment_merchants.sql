@@ -58,3 +58,13 @@ CREATE TABLE provider_bills (
     fetched_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (community_id, provider, bill_date)
 );
+
+-- Each time a provider refund is about to be sent (refund id or held-money
+-- id = out_refund_no), committed before the call: after a crash between
+-- the provider's answer and its booking, the retry asks the provider where
+-- the refund stands first and books that instead of sending it again.
+CREATE TABLE refund_sends (
+    refund_key   text PRIMARY KEY CHECK (length(refund_key) BETWEEN 1 AND 64),
+    sends        integer NOT NULL DEFAULT 0,
+    last_sent_at timestamptz NOT NULL DEFAULT now()
+);

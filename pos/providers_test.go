@@ -1,0 +1,635 @@
+package pos_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"shelin/internal/db"
+	"shelin/internal/money"
+	"shelin/orders"
+	"shelin/orders/payment"
+	"shelin/orders/payment/fakealipay"
+	"shelin/orders/payment/fakewechat"
+	"shelin/pos"
+)
+
+type misbehave = fakewechat.Misbehave
+
+// driver is one provider as the scenario suite sees it: the sandbox, or a
+// real adapter against its loopback fake.
+type driver struct {
+	name string
+	f    *fx
+	// pay is the customer paying; the provider notifies as m says (the
+	// sandbox's notification is delivered here, the fakes' by their servers).
+	pay func(s *pos.Sale, m misbehave, late bool)
+	// payNotice builds the provider's payment notification (id, as m says).
+	payNotice func(s *pos.Sale, id string, m misbehave) (http.Header, []byte)
+	// refundNotice builds a refund notification; failed (a stale
+	// failure) is nil where the provider sends none (Alipay).
+	refundNotice func(s *pos.Sale, refundID, id string, failed bool) (http.Header, []byte)
+	noFailure    bool
+	// refunded is what the provider's own books gave back for the sale.
+	refunded func(s *pos.Sale) money.Amount
+	prefix   string
+}
+
+func (d *driver) deliver(h http.Header, body []byte) (int, error) {
+	st, _, _, err := d.f.s.HandleNotification(d.f.ctx, d.name, h, body)
+	return st, err
+}
+
+// sell sells by QR through the provider and, for a remote provider, runs the
+// create outbox's second step as the request that made the sale does.
+func (d *driver) sell(lines ...pos.SaleLine) *pos.Sale {
+	f := d.f
+	f.t.Helper()
+	s := f.mustSell("qr", d.name, nil, lines...)
+	if d.name != payment.Sandbox {
+		if s.Payment.QRPayload != nil {
+			f.t.Fatalf("a remote create must happen after commit, but checkout stored %q", *s.Payment.QRPayload)
+		}
+		if err := f.s.CreateRemotePayment(f.ctx, f.cid, s.Payment.ID); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := f.s.CreateRemotePayment(f.ctx, f.cid, s.Payment.ID); err != nil { // the fallback job: no second effect
+			f.t.Fatal(err)
+		}
+		s = f.sale(s.Order.ID)
+	}
+	if s.Payment.QRPayload == nil || !strings.HasPrefix(*s.Payment.QRPayload, d.prefix) {
+		f.t.Fatalf("%s QR payload %v, want %s…", d.name, s.Payment.QRPayload, d.prefix)
+	}
+	return s
+}
+
+// waitFor polls the sale until cond holds (notifications arrive from the
+// fakes' goroutines).
+func (d *driver) waitFor(s *pos.Sale, what string, cond func(*pos.Sale) bool) *pos.Sale {
+	f := d.f
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := f.sale(s.Order.ID)
+		if cond(got) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%s: sale %s never became %s (status %s)", d.name, got.Order.Number, what, got.Order.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type webhook struct {
+	srv *httptest.Server
+	f   *fx
+}
+
+func newWebhook(f *fx) *webhook {
+	w := &webhook{f: f}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	w.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/api/v1/webhooks/")
+		body, _ := io.ReadAll(r.Body)
+		ctx, cancel := context.WithTimeout(r.Context(), 4*time.Second)
+		defer cancel()
+		st, ct, b, _ := f.s.HandleNotification(ctx, name, r.Header, body)
+		rw.Header().Set("Content-Type", ct)
+		rw.WriteHeader(st)
+		_, _ = rw.Write(b)
+	}))
+	w.srv.Listener.Close()
+	w.srv.Listener = l
+	w.srv.Start()
+	f.t.Cleanup(w.srv.Close)
+	return w
+}
+
+// withProviders registers WeChat Pay and Alipay (against fresh fakes) next
+// to the sandbox, stores the community's merchant settings sealed, and
+// returns the three drivers.
+func withProviders(f *fx) (sandbox, wechat, ali *driver, wx *fakewechat.Server, ap *fakealipay.Server) {
+	t := f.t
+	wh := newWebhook(f)
+	wx, ap = fakewechat.New(), fakealipay.New()
+	t.Cleanup(wx.Close)
+	t.Cleanup(ap.Close)
+	m := payment.NewMerchants(f.d, []byte("test-secret-key-0123456789abcdef"))
+	if err := m.PutWeChat(f.ctx, f.cid, f.admin, wx.Settings()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.PutAlipay(f.ctx, f.cid, f.admin, ap.Settings()); err != nil {
+		t.Fatal(err)
+	}
+	wp := &payment.WeChatProvider{Merchants: m, Host: wx.URL, NotifyURL: wh.srv.URL + "/api/v1/webhooks/wechatpay"}
+	alp := &payment.AlipayProvider{Merchants: m, Gateway: ap.URL, NotifyURL: wh.srv.URL + "/api/v1/webhooks/alipay"}
+	f.s.Providers = payment.NewRegistry(payment.CashProvider{}, payment.StaticProvider{}, f.sandbox, wp, alp)
+	f.s.AutoRefundSandbox = true
+
+	sandbox = &driver{name: payment.Sandbox, f: f, prefix: "http://shelin.test/pay/"}
+	sandboxTxn := func(s *pos.Sale) string {
+		var txn string
+		if err := f.d.Get(&txn, `SELECT txn_id FROM sandbox_payments WHERE merchant_ref=$1`, s.Payment.MerchantRef); err != nil {
+			t.Fatal(err)
+		}
+		return txn
+	}
+	sandbox.payNotice = func(s *pos.Sale, id string, m misbehave) (http.Header, []byte) {
+		amount := s.Order.Total
+		if m.WrongAmount {
+			amount = amount.Add(money.FromCents(1))
+		}
+		at := time.Now().Add(-m.Age)
+		body := payment.NotificationBody(id, payment.PaymentSucceeded, s.Payment.ID, amount, sandboxTxn(s), at)
+		key := secret
+		if m.BadSignature {
+			key = "not-the-secret"
+		}
+		h := http.Header{}
+		h.Set(payment.SignatureHeader, payment.Sign([]byte(key), at, body))
+		return h, body
+	}
+	sandbox.pay = func(s *pos.Sale, m misbehave, late bool) {
+		token := (*s.Payment.QRPayload)[len("http://shelin.test/pay/"):]
+		if late {
+			f.tx(func(tx *sqlx.Tx) error {
+				_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_late_'||token WHERE token=$1`, token)
+				return err
+			})
+		} else if _, err := f.sandbox.Pay(f.ctx, f.d, token); err != nil {
+			t.Fatal(err)
+		}
+		if m.Drop {
+			return
+		}
+		h, b := sandbox.payNotice(s, "evt_"+payment.Token(), m)
+		for i := 0; i <= m.Repeat; i++ {
+			if _, err := sandbox.deliver(h, b); err != nil && !m.BadSignature && !m.WrongAmount && m.Age == 0 {
+				t.Fatal(err)
+			}
+		}
+	}
+	sandbox.refundNotice = func(s *pos.Sale, refundID, id string, failed bool) (http.Header, []byte) {
+		typ := payment.RefundSucceeded
+		if failed {
+			typ = payment.RefundFailed
+		}
+		body, _ := json.Marshal(map[string]any{"id": id, "type": typ, "created": time.Now().UTC().Format(time.RFC3339),
+			"data": map[string]any{"payment_id": s.Payment.ID, "amount": "0.00", "provider_txn_id": "sbr_" + refundID, "refund_id": refundID}})
+		h := http.Header{}
+		h.Set(payment.SignatureHeader, payment.Sign([]byte(secret), time.Now(), body))
+		return h, body
+	}
+	sandbox.refunded = func(s *pos.Sale) money.Amount {
+		var a money.Amount
+		if err := f.d.Get(&a, `SELECT refunded FROM sandbox_payments WHERE merchant_ref=$1`, s.Payment.MerchantRef); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	wechat = &driver{name: payment.WeChatPay, f: f, prefix: "weixin://wxpay/bizpayurl?pr="}
+	wechat.pay = func(s *pos.Sale, m misbehave, late bool) {
+		wx.SetNext(m)
+		if err := wx.Pay(s.Payment.MerchantRef, late); err != nil {
+			t.Fatal(err)
+		}
+		wx.SetNext(misbehave{})
+	}
+	wechat.payNotice = func(s *pos.Sale, id string, m misbehave) (http.Header, []byte) {
+		return wx.PaymentNotification(id, s.Payment.MerchantRef, m)
+	}
+	wechat.refundNotice = func(s *pos.Sale, refundID, id string, failed bool) (http.Header, []byte) {
+		ev := "REFUND.SUCCESS"
+		if failed {
+			ev = "REFUND.ABNORMAL"
+		}
+		return wx.RefundNotification(id, refundID, ev, misbehave{})
+	}
+	wechat.refunded = func(s *pos.Sale) money.Amount { return money.FromCents(wx.RefundedTotal(s.Payment.MerchantRef)) }
+
+	ali = &driver{name: payment.Alipay, f: f, prefix: "https://qr.alipay.com/", noFailure: true}
+	ali.pay = func(s *pos.Sale, m misbehave, late bool) {
+		ap.SetNext(m)
+		if err := ap.Pay(s.Payment.MerchantRef, late); err != nil {
+			t.Fatal(err)
+		}
+		ap.SetNext(misbehave{})
+	}
+	ali.payNotice = func(s *pos.Sale, id string, m misbehave) (http.Header, []byte) {
+		return ap.PaymentNotification(id, s.Payment.MerchantRef, m)
+	}
+	ali.refundNotice = func(s *pos.Sale, refundID, id string, failed bool) (http.Header, []byte) {
+		return ap.RefundNotification(id, refundID, misbehave{})
+	}
+	ali.refunded = func(s *pos.Sale) money.Amount { return money.FromCents(ap.RefundedTotal(s.Payment.MerchantRef)) }
+	return sandbox, wechat, ali, wx, ap
+}
+
+// eachProvider runs a scenario against the sandbox and both adapters, each
+// in a fresh community with 5 pastries and 5 postcards.
+func eachProvider(t *testing.T, scenario func(t *testing.T, f *fx, d *driver)) {
+	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.Alipay} {
+		t.Run(name, func(t *testing.T) {
+			f := setup(t, 5, 5)
+			sb, wx, ap, _, _ := withProviders(f)
+			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.Alipay: ap}[name]
+			scenario(t, f, d)
+			f.verifyLedger()
+		})
+	}
+}
+
+func isPaid(s *pos.Sale) bool { return s.Order.Status == orders.Paid }
+
+func pastry(f *fx) pos.SaleLine { return pos.SaleLine{ProductID: f.pastry, Qty: 1} }
+func card(f *fx) pos.SaleLine   { return pos.SaleLine{ProductID: f.card, Qty: 1} }
+
+func TestProviderScenarioPaidViaNotification(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{}, false)
+		got := d.waitFor(s, "paid", isPaid)
+		if got.Payment.ProviderTxnID == nil || *got.Payment.ProviderTxnID == "" || f.fundBalance().String() != "18.00" {
+			t.Fatalf("paid sale: txn %v fund %s", got.Payment.ProviderTxnID, f.fundBalance())
+		}
+		// A notification is answered well within WeChat's 5 s.
+		h, b := d.payNotice(s, "again-"+payment.Token(), misbehave{})
+		start := time.Now()
+		if st, err := d.deliver(h, b); st != 200 || err != nil {
+			t.Fatalf("a repeat of a paid sale's notification: %d %v", st, err)
+		}
+		if el := time.Since(start); el > 2*time.Second {
+			t.Fatalf("answering a notification took %s", el)
+		}
+	})
+}
+
+func TestProviderScenarioPaidViaPollingWhenTheNotificationIsLost(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		if again, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil || !again {
+			t.Fatalf("polling an unpaid sale: again %v err %v", again, err)
+		}
+		d.pay(s, misbehave{Drop: true}, false)
+		again, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID)
+		if err != nil || again {
+			t.Fatalf("poll after payment: again %v err %v", again, err)
+		}
+		if got := f.sale(s.Order.ID); !isPaid(got) || f.fundBalance().String() != "18.00" {
+			t.Fatalf("after the poll: %s fund %s", got.Order.Status, f.fundBalance())
+		}
+	})
+}
+
+func TestProviderScenarioDuplicateNotification(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		h, b := d.payNotice(s, "dup-"+payment.Token(), misbehave{})
+		for i := 0; i < 3; i++ {
+			if st, err := d.deliver(h, b); st != 200 || err != nil {
+				t.Fatalf("delivery %d: %d %v", i, st, err)
+			}
+		}
+		var n int
+		if err := f.d.Get(&n, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1`, s.Payment.ID); err != nil || n != 1 {
+			t.Fatalf("%d notifications recorded (%v), want 1", n, err)
+		}
+		if got := f.sale(s.Order.ID); !isPaid(got) || f.fundBalance().String() != "18.00" {
+			t.Fatalf("after duplicates: %s fund %s", got.Order.Status, f.fundBalance())
+		}
+	})
+}
+
+func TestProviderScenarioBadSignatureAndStaleTimestampChangeNothing(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		for _, m := range []misbehave{{BadSignature: true}, {Age: 6 * time.Minute}} {
+			h, b := d.payNotice(s, "bad-"+payment.Token(), m)
+			if st, err := d.deliver(h, b); st != 400 || err == nil {
+				t.Fatalf("%+v: answered %d %v, want 400", m, st, err)
+			}
+		}
+		if got := f.sale(s.Order.ID); got.Order.Status != orders.AwaitingPayment {
+			t.Fatalf("a refused notification changed the sale to %s", got.Order.Status)
+		}
+		var n int
+		if err := f.d.Get(&n, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1`, s.Payment.ID); err != nil || n != 0 {
+			t.Fatalf("%d refused notifications recorded (%v)", n, err)
+		}
+	})
+}
+
+func TestProviderScenarioAmountMismatchIsFlagged(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		h, b := d.payNotice(s, "wrong-"+payment.Token(), misbehave{WrongAmount: true})
+		if st, _ := d.deliver(h, b); st != 422 {
+			t.Fatalf("a wrong amount answered %d, want 422", st)
+		}
+		got := f.sale(s.Order.ID)
+		if got.Order.Status != orders.AwaitingPayment || !got.Payment.Flagged {
+			t.Fatalf("after a wrong amount: %s flagged %v", got.Order.Status, got.Payment.Flagged)
+		}
+		held, err := orders.SuspenseOfPayment(f.ctx, f.d, s.Payment.ID)
+		if err != nil || held.Reason != orders.HoldAmountMismatch || held.Amount.String() != "38.01" || held.Status != orders.SuspenseOpen {
+			t.Fatalf("held %+v %v (a wrong amount is the treasurer's call, not refunded by itself)", held, err)
+		}
+	})
+}
+
+func TestProviderScenarioLatePaymentAfterCloseIsRefundedAutomatically(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		later := time.Now().Add(11 * time.Minute)
+		f.s.Now = func() time.Time { return later }
+		if ok, err := f.s.ExpireSale(f.ctx, f.cid, s.Order.ID); err != nil || !ok {
+			t.Fatalf("expire: %v %v", ok, err)
+		}
+		f.s.Now = nil
+		if l := f.level(f.pastry); l.Reserved != 0 || l.Available != 5 {
+			t.Fatalf("the expired sale still holds stock: %+v", l)
+		}
+		// The customer's wallet takes the money anyway (the close raced it).
+		d.pay(s, misbehave{Drop: true}, true)
+		h, b := d.payNotice(s, "late-"+payment.Token(), misbehave{})
+		if st, err := d.deliver(h, b); st != 200 || err != nil {
+			t.Fatalf("late notification: %d %v", st, err)
+		}
+		held, err := orders.SuspenseOfPayment(f.ctx, f.d, s.Payment.ID)
+		if err != nil || held.Reason != orders.HoldAfterExpired || held.Status != orders.SuspenseRefunding {
+			t.Fatalf("held %+v %v: want after_expired, refunding by itself", held, err)
+		}
+		if auto, err := pos.AutoRefunded(f.ctx, f.d, held.ID); err != nil || !auto {
+			t.Fatalf("automatic refund not recorded: %v %v", auto, err)
+		}
+		for i := 0; i < 2; i++ { // the outbox job, retried
+			if err := f.s.SubmitSuspenseRefund(f.ctx, f.cid, held.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held, _ = orders.SuspenseOfPayment(f.ctx, f.d, s.Payment.ID)
+		if held.Status != orders.SuspenseRefunded || d.refunded(s).String() != "38.00" || f.account("customer_refunds_payable", "") != "0.00" {
+			t.Fatalf("after the refund: %s, provider refunded %s, suspense %s", held.Status, d.refunded(s), f.account("customer_refunds_payable", ""))
+		}
+		if got := f.sale(s.Order.ID); got.Order.Status != orders.Expired || f.fundBalance().String() != "0.00" {
+			t.Fatalf("the sale is %s, fund %s", got.Order.Status, f.fundBalance())
+		}
+	})
+}
+
+// paidSale sells a pastry and a postcard and has it paid by poll.
+func paidSale(f *fx, d *driver) *pos.Sale {
+	s := d.sell(pastry(f), card(f))
+	d.pay(s, misbehave{Drop: true}, false)
+	if _, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil {
+		f.t.Fatal(err)
+	}
+	s = f.sale(s.Order.ID)
+	if !isPaid(s) {
+		f.t.Fatalf("sale is %s", s.Order.Status)
+	}
+	return s
+}
+
+// refundCard records the refund of the postcard (step A of the outbox).
+func refundCard(f *fx, s *pos.Sale) *orders.Refund {
+	var r *orders.Refund
+	f.tx(func(tx *sqlx.Tx) (err error) {
+		r, err = f.s.Refund(f.ctx, tx, f.cid, s.Order.ID, pos.RefundInput{Items: []orders.RefundItem{{ProductID: f.card, Qty: 1}},
+			Reason: "客人不要了", Restock: true, UserID: f.vol1, ApproverID: f.vol2})
+		return
+	})
+	return r
+}
+
+func refundStatus(f *fx, id string) string {
+	r, err := orders.GetRefund(f.ctx, f.d, f.cid, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r.Status
+}
+
+func TestProviderScenarioPartialRefundRetriedThreeTimesIsRefundedOnce(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := paidSale(f, d)
+		r := refundCard(f, s)
+		prov, err := f.s.Providers.Get(d.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Three attempts whose answers were lost, then the job books it.
+		for i := 0; i < 3; i++ {
+			if _, err := prov.Refund(f.ctx, payment.RefundRequest{PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef, RefundID: r.ID,
+				Amount: r.Amount, Total: s.Order.Total, Reason: "retry"}); err != nil {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			if err := f.s.SubmitRefund(f.ctx, f.cid, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if refundStatus(f, r.ID) != orders.PaymentSucceeded || d.refunded(s).String() != "5.50" {
+			t.Fatalf("refund %s, provider refunded %s (want 5.50 once)", refundStatus(f, r.ID), d.refunded(s))
+		}
+		if f.account("customer_refunds_payable", "") != "0.00" {
+			t.Fatalf("suspense %s", f.account("customer_refunds_payable", ""))
+		}
+	})
+}
+
+func TestProviderScenarioRefundNotification(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := paidSale(f, d)
+		r := refundCard(f, s)
+		prov, _ := f.s.Providers.Get(d.name)
+		// The provider processes the refund (its own notification is the
+		// one that tells us).
+		if _, err := prov.Refund(f.ctx, payment.RefundRequest{PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef, RefundID: r.ID,
+			Amount: r.Amount, Total: s.Order.Total, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		h, b := d.refundNotice(s, r.ID, "rf-"+payment.Token(), false)
+		if st, err := d.deliver(h, b); st != 200 || err != nil {
+			t.Fatalf("refund notification: %d %v", st, err)
+		}
+		if refundStatus(f, r.ID) != orders.PaymentSucceeded || f.account("customer_refunds_payable", "") != "0.00" {
+			t.Fatalf("refund %s suspense %s", refundStatus(f, r.ID), f.account("customer_refunds_payable", ""))
+		}
+		if err := f.s.SubmitRefund(f.ctx, f.cid, r.ID); err != nil { // the job afterwards: nothing left to do
+			t.Fatal(err)
+		}
+		if d.refunded(s).String() != "5.50" {
+			t.Fatalf("provider refunded %s", d.refunded(s))
+		}
+	})
+}
+
+func TestProviderScenarioNotificationsOutOfOrder(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f), card(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		lateHeader, latePay := d.payNotice(s, "slow-"+payment.Token(), misbehave{}) // held up somewhere
+		if _, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil {
+			t.Fatal(err)
+		}
+		s = f.sale(s.Order.ID)
+		r := refundCard(f, s)
+		prov, _ := f.s.Providers.Get(d.name)
+		if _, err := prov.Refund(f.ctx, payment.RefundRequest{PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef, RefundID: r.ID,
+			Amount: r.Amount, Total: s.Order.Total, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if !d.noFailure {
+			// A stale "refund failed" overtakes the success: the fresh query wins.
+			h, b := d.refundNotice(s, r.ID, "stale-"+payment.Token(), true)
+			if st, err := d.deliver(h, b); st != 200 || err != nil {
+				t.Fatalf("stale failure: %d %v", st, err)
+			}
+			if got := refundStatus(f, r.ID); got != orders.PaymentSucceeded {
+				t.Fatalf("after a stale failure the refund is %s; the provider says it succeeded", got)
+			}
+		}
+		h, b := d.refundNotice(s, r.ID, "ok-"+payment.Token(), false)
+		if st, err := d.deliver(h, b); st != 200 || err != nil {
+			t.Fatalf("refund notification: %d %v", st, err)
+		}
+		// The payment's own notification arrives last of all.
+		if st, err := d.deliver(lateHeader, latePay); st != 200 || err != nil {
+			t.Fatalf("late payment notification: %d %v", st, err)
+		}
+		got := f.sale(s.Order.ID)
+		if !isPaid(got) || got.Order.RefundedTotal.String() != "5.50" || refundStatus(f, r.ID) != orders.PaymentSucceeded {
+			t.Fatalf("sale %s refunded %s refund %s", got.Order.Status, got.Order.RefundedTotal, refundStatus(f, r.ID))
+		}
+		if f.account("customer_refunds_payable", "") != "0.00" || d.refunded(s).String() != "5.50" {
+			t.Fatalf("suspense %s provider refunded %s", f.account("customer_refunds_payable", ""), d.refunded(s))
+		}
+	})
+}
+
+func TestProviderTwentyNotificationsForOnePaymentInParallel(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		type note struct {
+			h http.Header
+			b []byte
+		}
+		notes := make([]note, 20)
+		for i := range notes {
+			notes[i].h, notes[i].b = d.payNotice(s, fmt.Sprintf("par-%02d-%s", i, payment.Token()), misbehave{})
+		}
+		retries := db.Retries()
+		var wg sync.WaitGroup
+		errs := make(chan error, len(notes))
+		start := make(chan struct{})
+		for _, n := range notes {
+			wg.Add(1)
+			go func(n note) {
+				defer wg.Done()
+				<-start
+				if st, err := d.deliver(n.h, n.b); st != 200 || err != nil {
+					errs <- fmt.Errorf("answered %d: %v", st, err)
+				}
+			}(n)
+		}
+		close(start)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("twenty notifications did not finish in 30 s (deadlock?)")
+		}
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if r := db.Retries() - retries; r != 0 {
+			t.Fatalf("%d transaction retries", r)
+		}
+		var applied, all int
+		if err := f.d.Get(&all, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1`, s.Payment.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID); err != nil {
+			t.Fatal(err)
+		}
+		if all != 20 || applied != 1 || f.fundBalance().String() != "18.00" || !isPaid(f.sale(s.Order.ID)) {
+			t.Fatalf("%d recorded, %d applied, fund %s", all, applied, f.fundBalance())
+		}
+	})
+}
+
+// crashing answers like the provider, then the process dies before the
+// answer is booked (its context ends).
+type crashing struct {
+	payment.Provider
+	die func()
+}
+
+func (c crashing) Refund(ctx context.Context, r payment.RefundRequest) (payment.RefundResult, error) {
+	res, err := c.Provider.Refund(ctx, r)
+	c.die()
+	return res, err
+}
+
+func TestProviderCrashBetweenRefundAnswerAndBookingIsBookedOnceNeverSentTwice(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, wechat, ali, wx, ap := withProviders(f)
+	for _, d := range []*driver{wechat, ali} {
+		t.Run(d.name, func(t *testing.T) {
+			s := paidSale(f, d)
+			r := refundCard(f, s)
+			// The provider's refund notification is lost too: only the job can book it.
+			wx.SetNext(misbehave{Drop: true})
+			ap.SetNext(misbehave{Drop: true})
+			real := f.s.Providers
+			prov, _ := real.Get(d.name)
+			ctx, die := context.WithCancel(f.ctx)
+			crashed := *f.s
+			crashed.Providers = payment.NewRegistry(crashing{Provider: prov, die: die})
+			if err := crashed.SubmitRefund(ctx, f.cid, r.ID); err == nil || !errors.Is(err, context.Canceled) {
+				t.Fatalf("the crashed run: %v", err)
+			}
+			if refundStatus(f, r.ID) != orders.PaymentPending || d.refunded(s).String() != "5.50" {
+				t.Fatalf("after the crash: refund %s, provider refunded %s", refundStatus(f, r.ID), d.refunded(s))
+			}
+			// Restart: the job runs again in a fresh process.
+			before := map[string]int{payment.WeChatPay: wx.Count("POST /v3/refund/domestic/refunds"), payment.Alipay: ap.Count("alipay.trade.refund")}[d.name]
+			if err := f.s.SubmitRefund(f.ctx, f.cid, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			after := map[string]int{payment.WeChatPay: wx.Count("POST /v3/refund/domestic/refunds"), payment.Alipay: ap.Count("alipay.trade.refund")}[d.name]
+			if after != before {
+				t.Fatalf("the refund was sent again after the restart (%d → %d)", before, after)
+			}
+			if refundStatus(f, r.ID) != orders.PaymentSucceeded || d.refunded(s).String() != "5.50" || f.account("customer_refunds_payable", "") != "0.00" {
+				t.Fatalf("after the restart: refund %s, provider refunded %s, suspense %s", refundStatus(f, r.ID), d.refunded(s), f.account("customer_refunds_payable", ""))
+			}
+		})
+	}
+	f.verifyLedger()
+}
