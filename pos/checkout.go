@@ -104,6 +104,11 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 	if err != nil {
 		return nil, err
 	}
+	if payment.IsRemote(prov) {
+		if err := payment.Configured(ctx, tx, communityID, prov.Name()); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, 0, len(in.Lines))
 	for i, l := range in.Lines {
 		if !orders.ValidID(l.ProductID) {

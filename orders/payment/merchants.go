@@ -401,3 +401,17 @@ func PEMPublicKey(k *rsa.PublicKey) string {
 	der, _ := x509.MarshalPKIXPublicKey(k)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+// Configured reports, in q (e.g. the checkout's transaction), whether a
+// community has an account at provider: a conflict error that says what to
+// do when it has none.
+func Configured(ctx context.Context, q sqlx.QueryerContext, communityID, provider string) error {
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM payment_merchants WHERE community_id=$1 AND provider=$2`, communityID, provider); err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.Conflictf("%s is not set up for this community: an admin enters the merchant account on the payment settings page first", provider)
+	}
+	return nil
+}
