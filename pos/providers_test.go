@@ -633,3 +633,56 @@ func TestProviderCrashBetweenRefundAnswerAndBookingIsBookedOnceNeverSentTwice(t 
 	}
 	f.verifyLedger()
 }
+
+func TestProviderBillsAreDownloadedAfterTenForTheDayBefore(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, wechat, ali, wx, ap := withProviders(f)
+	for _, d := range []*driver{wechat, ali} {
+		s := d.sell(pastry(f))
+		d.pay(s, misbehave{Drop: true}, false)
+		if _, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	today := time.Now().In(payment.ChinaTime)
+	date := today.Format("2006-01-02") // the fakes' trades are today's: "now" is tomorrow
+	wx.MakeBill(date)
+	ap.MakeBill(date)
+	tomorrow := time.Date(today.Year(), today.Month(), today.Day()+1, 9, 30, 0, 0, payment.ChinaTime)
+	if n, err := f.s.DownloadBills(f.ctx, tomorrow); err != nil || n != 0 {
+		t.Fatalf("before 10:00: %d %v", n, err)
+	}
+	at := tomorrow.Add(time.Hour)
+	if n, err := f.s.DownloadBills(f.ctx, at); err != nil || n != 2 {
+		t.Fatalf("after 10:00: %d %v", n, err)
+	}
+	for _, prov := range []string{payment.WeChatPay, payment.Alipay} {
+		b, err := f.s.Bill(f.ctx, f.d, f.cid, prov, date)
+		if err != nil || b.Rows != 1 {
+			t.Fatalf("%s bill: %+v %v", prov, b, err)
+		}
+	}
+	wb, _ := f.s.Bill(f.ctx, f.d, f.cid, payment.WeChatPay, date)
+	parsed, err := payment.ParseWeChatBill(wb.Content)
+	if err != nil || len(parsed.Rows) != 1 || len(parsed.Header) != 27 || parsed.Rows[0][9] != "SUCCESS" || parsed.Summary[0] != "1" {
+		t.Fatalf("wechat bill parsed: %+v %v", parsed, err)
+	}
+	ab, _ := f.s.Bill(f.ctx, f.d, f.cid, payment.Alipay, date)
+	ali2, err := payment.ParseAlipayBill(ab.Content)
+	if err != nil || len(ali2.Rows) != 1 || ali2.Header[0] != "支付宝交易号" || ali2.Rows[0][11] != "38.00" {
+		t.Fatalf("alipay bill parsed: %+v %v", ali2, err)
+	}
+	// Fetched once: the next hour asks for nothing.
+	if n, err := f.s.DownloadBills(f.ctx, at.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("the next hour: %d %v", n, err)
+	}
+	// A bill whose SHA1 does not match is refused (and retried later).
+	wx.BadBillHash = true
+	wp, err := f.s.Providers.Get(payment.WeChatPay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wp.(pos.BillFetcher).TradeBill(f.ctx, f.cid, date); err == nil || !strings.Contains(err.Error(), "SHA1") {
+		t.Fatalf("a bill with a wrong SHA1: %v", err)
+	}
+}

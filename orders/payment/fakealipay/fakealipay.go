@@ -7,6 +7,7 @@
 package fakealipay
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto"
 	"crypto/rand"
@@ -25,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"shelin/internal/money"
 	"shelin/orders/payment"
@@ -488,4 +491,53 @@ func (s *Server) SetNext(m Misbehave) {
 	s.mu.Lock()
 	s.Next = m
 	s.mu.Unlock()
+}
+
+// MakeBill writes the day's trade bill (date YYYY-MM-DD) as Alipay does: a
+// zip with a 业务明细 and a 汇总 CSV, GBK encoded, with # comment lines.
+func (s *Server) MakeBill(date string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d strings.Builder
+	d.WriteString("#支付宝业务明细查询\r\n#账号：[" + s.SellerID + "]\r\n#起始日期：[" + date + " 00:00:00]   终止日期：[" + date + " 23:59:59]\r\n")
+	d.WriteString("#-----------------------------------------业务明细列表----------------------------------------\r\n")
+	d.WriteString("支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n")
+	n := 0
+	for _, t := range s.Trades {
+		if t.PaidAt.IsZero() || t.PaidAt.In(payment.ChinaTime).Format("2006-01-02") != date {
+			continue
+		}
+		at := t.PaidAt.In(payment.ChinaTime).Format(payment.AlipayTimeLayout)
+		fee := money.FromCents((t.Total.Cents()*6 + 500) / 1000)
+		d.WriteString(t.TradeNo + "\t," + t.OutTradeNo + "\t,交易," + t.Subject + "," + at + "," + at + ",,,,,159****5620," + t.Total.String() + "," +
+			t.Total.String() + ",0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-" + fee.String() + ",0.00,\r\n")
+		n++
+	}
+	d.WriteString("#-----------------------------------------业务明细列表结束------------------------------------\r\n")
+	d.WriteString(fmt.Sprintf("#交易合计：%d笔，商家实收共：…元\r\n#导出时间：[%s]\r\n", n, time.Now().In(payment.ChinaTime).Format(payment.AlipayTimeLayout)))
+	gbk := func(s string) []byte {
+		b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	day := strings.ReplaceAll(date, "-", "")
+	for name, content := range map[string]string{
+		s.SellerID + "0156_" + day + "_业务明细.csv":     d.String(),
+		s.SellerID + "0156_" + day + "_业务明细(汇总).csv": "#支付宝业务汇总查询\r\n门店编号,门店名称,交易订单总笔数\r\n,," + fmt.Sprint(n) + "\r\n",
+	} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: string(gbk(name)), Method: zip.Deflate, NonUTF8: true})
+		if err != nil {
+			panic(err)
+		}
+		_, _ = w.Write(gbk(content))
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	s.Bills[date] = buf.Bytes()
+	return buf.Bytes()
 }

@@ -93,6 +93,8 @@ type Server struct {
 	Sent int
 	// Bills are trade bills by date (YYYY-MM-DD) for GET /v3/bill/tradebill.
 	Bills map[string][]byte
+	// BadBillHash makes the bill's announced SHA1 wrong.
+	BadBillHash bool
 	seq   int
 }
 
@@ -590,6 +592,46 @@ func (s *Server) tradeBill(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := sha1.Sum(b)
+	if s.BadBillHash {
+		sum = sha1.Sum(append([]byte("x"), b...))
+	}
 	s.reply(w, http.StatusOK, map[string]string{"hash_type": "SHA1", "hash_value": hex.EncodeToString(sum[:]),
 		"download_url": s.URL + "/v3/billdownload/file?date=" + date})
+}
+
+// billHeader is the trade bill's 27 columns (bill_type ALL).
+var billHeader = []string{"交易时间", "公众账号ID", "商户号", "特约商户号", "设备号", "微信订单号", "商户订单号", "用户标识", "交易类型", "交易状态",
+	"付款银行", "货币种类", "应结订单金额", "代金券金额", "微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "退款类型", "退款状态",
+	"商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额", "费率备注"}
+
+// MakeBill writes the day's trade bill (date YYYY-MM-DD, China time) from
+// the paid trades, as WeChat does: backtick-prefixed fields and two summary
+// lines; GET /v3/bill/tradebill then offers it with its SHA1.
+func (s *Server) MakeBill(date string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cst := time.FixedZone("CST", 8*3600)
+	var b strings.Builder
+	b.WriteString(strings.Join(billHeader, ",") + "\r\n")
+	n, total, fees := 0, int64(0), int64(0)
+	yuan := func(f int64) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
+	for _, t := range s.Trades {
+		if t.TransactionID == "" || t.SuccessTime.In(cst).Format("2006-01-02") != date {
+			continue
+		}
+		fee := (t.Total*6 + 500) / 1000
+		f := []string{t.SuccessTime.In(cst).Format("2006-01-02 15:04:05"), s.AppID, s.MchID, "0", "", t.TransactionID, t.OutTradeNo, "oFake",
+			"NATIVE", "SUCCESS", "OTHERS", "CNY", yuan(t.Total), "0.00", "0", "0", "0.00", "0.00", "", "", t.Description, "", yuan(fee), "0.60%",
+			yuan(t.Total), "0.00", ""}
+		for i := range f {
+			f[i] = "`" + f[i]
+		}
+		b.WriteString(strings.Join(f, ",") + "\r\n")
+		n, total, fees = n+1, total+t.Total, fees+fee
+	}
+	b.WriteString("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n")
+	b.WriteString(fmt.Sprintf("`%d,`%s,`0.00,`0.00,`%s,`%s,`0.00\r\n", n, yuan(total), yuan(fees), yuan(total)))
+	out := []byte(b.String())
+	s.Bills[date] = out
+	return out
 }
