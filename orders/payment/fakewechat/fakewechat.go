@@ -95,7 +95,7 @@ type Server struct {
 	Bills map[string][]byte
 	// BadBillHash makes the bill's announced SHA1 wrong.
 	BadBillHash bool
-	seq   int
+	seq         int
 }
 
 var keyCache struct {
