@@ -84,6 +84,18 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 		}
 	}
 	var out NotificationOutcome
+	if n.Type == payment.PaymentSucceeded && (p0.Status == orders.PaymentSucceeded || p0.Status == orders.PaymentHeld) {
+		// Already confirmed (committed): a further notification for the
+		// payment, repeated or with another id, is only recorded. No row
+		// lock is needed (settle would answer "already known"), so the
+		// many notifications a provider sends for one payment do not queue
+		// behind each other.
+		err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			_, err := orders.RecordNotification(ctx, tx, n, p0.ID, orders.NoteNoEffect)
+			return err
+		})
+		return NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}, err
+	}
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		out = NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}
 		o, p, err := lockSale(ctx, tx, p0.CommunityID, p0.OrderID)
