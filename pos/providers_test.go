@@ -686,3 +686,41 @@ func TestProviderBillsAreDownloadedAfterTenForTheDayBefore(t *testing.T) {
 		t.Fatalf("a bill with a wrong SHA1: %v", err)
 	}
 }
+
+// A notification correctly signed by another merchant's keys (or for another
+// app) is refused: the merchant and app must be the payment community's.
+func TestProviderNotificationForAnotherMerchantIsRefused(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, wechat, ali, _, _ := withProviders(f)
+	other := setup(t, 0, 0) // another community with its own accounts
+	wx2, ap2 := fakewechat.New(), fakealipay.New()
+	t.Cleanup(wx2.Close)
+	t.Cleanup(ap2.Close)
+	m := payment.NewMerchants(f.d, []byte("test-secret-key-0123456789abcdef"))
+	if err := m.PutWeChat(f.ctx, other.cid, "", wx2.Settings()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.PutAlipay(f.ctx, other.cid, "", ap2.Settings()); err != nil {
+		t.Fatal(err)
+	}
+	s := wechat.sell(pastry(f))
+	wechat.pay(s, misbehave{Drop: true}, false)
+	wx2.Trades[s.Payment.MerchantRef] = &fakewechat.Trade{OutTradeNo: s.Payment.MerchantRef, Total: 3800, State: "SUCCESS", TransactionID: "4200999", SuccessTime: time.Now()}
+	h, b := wx2.PaymentNotification("foreign-"+payment.Token(), s.Payment.MerchantRef, misbehave{})
+	if st, err := wechat.deliver(h, b); st != 400 || err == nil || !strings.Contains(err.Error(), "merchant") {
+		t.Fatalf("another merchant's WeChat notification: %d %v", st, err)
+	}
+	a := ali.sell(pastry(f))
+	ali.pay(a, misbehave{Drop: true}, false)
+	ap2.Trades[a.Payment.MerchantRef] = &fakealipay.Trade{OutTradeNo: a.Payment.MerchantRef, Total: money.MustParse("38.00"), Status: "TRADE_SUCCESS",
+		TradeNo: "2026999", PaidAt: time.Now(), Scanned: true, Subject: "x"}
+	h, b = ap2.PaymentNotification("foreign-"+payment.Token(), a.Payment.MerchantRef, misbehave{})
+	if st, err := ali.deliver(h, b); st != 400 || err == nil || !strings.Contains(err.Error(), "app") {
+		t.Fatalf("another app's Alipay notification: %d %v", st, err)
+	}
+	for _, sale := range []*pos.Sale{s, a} {
+		if got := f.sale(sale.Order.ID); got.Order.Status != orders.AwaitingPayment {
+			t.Fatalf("a foreign notification changed %s to %s", got.Order.Number, got.Order.Status)
+		}
+	}
+}
