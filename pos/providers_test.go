@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -723,4 +726,107 @@ func TestProviderNotificationForAnotherMerchantIsRefused(t *testing.T) {
 			t.Fatalf("a foreign notification changed %s to %s", got.Order.Number, got.Order.Status)
 		}
 	}
+}
+
+// Random deliveries: for each provider, sales whose notifications come
+// repeated, with distinct ids, stale or badly signed, in random order and
+// at once with polls. Every sale ends paid exactly once. The seed is
+// logged; SHELIN_SEED replays one.
+func TestProviderRandomDeliveriesConfirmOnce(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("SHELIN_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("seed %d (SHELIN_SEED=%d replays it)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		const sales = 4
+		for i := 0; i < sales; i++ {
+			s := d.sell(card(f))
+			d.pay(s, misbehave{Drop: true}, false)
+			type job struct {
+				poll bool
+				h    http.Header
+				b    []byte
+				ok   bool
+			}
+			var jobs []job
+			ids := 1 + rng.Intn(3)
+			for k := 0; k < 1+rng.Intn(5); k++ {
+				m := misbehave{}
+				switch rng.Intn(6) {
+				case 0:
+					m.Age = 6 * time.Minute
+				case 1:
+					m.BadSignature = true
+				}
+				h, b := d.payNotice(s, fmt.Sprintf("rnd-%d-%d-%d", seed, i, rng.Intn(ids)), m)
+				jobs = append(jobs, job{h: h, b: b, ok: m.Age == 0 && !m.BadSignature})
+			}
+			for k := 0; k < rng.Intn(3); k++ {
+				jobs = append(jobs, job{poll: true})
+			}
+			rng.Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
+			var wg sync.WaitGroup
+			errs := make(chan error, len(jobs))
+			for _, j := range jobs {
+				wg.Add(1)
+				go func(j job) {
+					defer wg.Done()
+					if j.poll {
+						if _, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil {
+							errs <- err
+						}
+						return
+					}
+					st, err := d.deliver(j.h, j.b)
+					if j.ok && (st != 200 || err != nil) {
+						errs <- fmt.Errorf("a good notification answered %d: %v", st, err)
+					}
+					if !j.ok && st != 400 {
+						errs <- fmt.Errorf("a bad notification answered %d", st)
+					}
+				}(j)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if _, err := f.s.PollSale(f.ctx, f.cid, s.Order.ID); err != nil { // the minute sweep, at the latest
+				t.Fatal(err)
+			}
+			var applied int
+			if err := f.d.Get(&applied, `SELECT count(*) FROM payment_notifications WHERE payment_id=$1 AND outcome='applied'`, s.Payment.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.sale(s.Order.ID); !isPaid(got) || applied > 1 {
+				t.Fatalf("sale %d: %s, %d notifications applied", i, got.Order.Status, applied)
+			}
+		}
+		if want := money.MustParse("4.50").Mul(sales); !f.fundBalance().Equal(want) {
+			t.Fatalf("fund %s, want %s", f.fundBalance(), want)
+		}
+	})
+}
+
+// The fakes can hold a notification back until the next one went out.
+func TestFakeReordersNotifications(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, wechat, ali, wx, ap := withProviders(f)
+	for _, d := range []*driver{wechat, ali} {
+		first, second := d.sell(pastry(f)), d.sell(card(f))
+		d.pay(first, misbehave{Reorder: true}, false) // held back
+		if got := f.sale(first.Order.ID); got.Order.Status != orders.AwaitingPayment {
+			t.Fatalf("%s: a held-back notification arrived: %s", d.name, got.Order.Status)
+		}
+		d.pay(second, misbehave{}, false) // goes out, then the held one
+		d.waitFor(second, "paid", isPaid)
+		d.waitFor(first, "paid", isPaid)
+	}
+	wx.FlushHeld()
+	ap.FlushHeld()
 }

@@ -78,6 +78,7 @@ type Server struct {
 	Requests  map[string]int
 	Sent      int
 	Bills     map[string][]byte // zip files by date
+	stash     []heldNote
 	seq       int
 }
 
@@ -417,21 +418,50 @@ func (s *Server) sendLocked(url string, v url.Values, m Misbehave) {
 		return
 	}
 	body := []byte(v.Encode())
+	if m.Reorder {
+		s.stash = append(s.stash, heldNote{url, body})
+		return
+	}
+	later := s.stash
+	s.stash = nil
 	copies := 1 + m.Repeat
 	go func() {
 		if m.Delay > 0 {
 			time.Sleep(m.Delay)
 		}
 		for i := 0; i < copies; i++ {
-			for attempt := 0; attempt < 3; attempt++ {
-				st, err := s.Deliver(url, formHeader(), body)
-				if err == nil && st == 200 {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			s.deliverRetrying(url, body)
+		}
+		for _, x := range later { // the held-back ones arrive after this one
+			s.deliverRetrying(x.url, x.body)
 		}
 	}()
+}
+
+type heldNote struct {
+	url  string
+	body []byte
+}
+
+func (s *Server) deliverRetrying(url string, body []byte) {
+	for attempt := 0; attempt < 3; attempt++ {
+		st, err := s.Deliver(url, formHeader(), body)
+		if err == nil && st == 200 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// FlushHeld sends the notifications held back by Reorder.
+func (s *Server) FlushHeld() {
+	s.mu.Lock()
+	later := s.stash
+	s.stash = nil
+	s.mu.Unlock()
+	for _, x := range later {
+		s.deliverRetrying(x.url, x.body)
+	}
 }
 
 // Deliver posts a notification; Alipay wants the text "success" back.

@@ -65,6 +65,14 @@ type Misbehave struct {
 	WrongAmount  bool          // say one fen more than the trade
 	BadSignature bool          // sign with another key
 	Age          time.Duration // a timestamp this old
+	Reorder      bool          // hold it back until the next notification has gone out
+}
+
+// held is a notification held back (Reorder) until the next one is sent.
+type held struct {
+	url  string
+	h    http.Header
+	body []byte
 }
 
 // Server is the fake.
@@ -93,6 +101,7 @@ type Server struct {
 	Sent int
 	// Bills are trade bills by date (YYYY-MM-DD) for GET /v3/bill/tradebill.
 	Bills map[string][]byte
+	stash []held
 	// BadBillHash makes the bill's announced SHA1 wrong.
 	BadBillHash bool
 	seq         int
@@ -509,21 +518,45 @@ func (s *Server) sendLocked(url string, h http.Header, body []byte, m Misbehave)
 	if m.Drop || url == "" {
 		return
 	}
+	if m.Reorder {
+		s.stash = append(s.stash, held{url, h, body})
+		return
+	}
+	later := s.stash
+	s.stash = nil
 	copies := 1 + m.Repeat
 	go func() {
 		if m.Delay > 0 {
 			time.Sleep(m.Delay)
 		}
 		for i := 0; i < copies; i++ {
-			for attempt := 0; attempt < 3; attempt++ {
-				st, err := s.Deliver(url, h, body)
-				if err == nil && st/100 == 2 {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			s.deliverRetrying(url, h, body)
+		}
+		for _, x := range later { // the held-back ones arrive after this one
+			s.deliverRetrying(x.url, x.h, x.body)
 		}
 	}()
+}
+
+func (s *Server) deliverRetrying(url string, h http.Header, body []byte) {
+	for attempt := 0; attempt < 3; attempt++ {
+		st, err := s.Deliver(url, h, body)
+		if err == nil && st/100 == 2 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// FlushHeld sends the notifications held back by Reorder.
+func (s *Server) FlushHeld() {
+	s.mu.Lock()
+	later := s.stash
+	s.stash = nil
+	s.mu.Unlock()
+	for _, x := range later {
+		s.deliverRetrying(x.url, x.h, x.body)
+	}
 }
 
 // Deliver posts a notification and returns the status the webhook answered.
