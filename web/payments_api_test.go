@@ -156,3 +156,43 @@ func TestRealProviderSalesOverHTTP(t *testing.T) {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+// A WeChat Pay payment that arrives after its sale expired is refunded by
+// itself and the treasurer sees it on the held-money page.
+func TestLatePaymentOverHTTPIsRefundedAndShownToTheTreasurer(t *testing.T) {
+	p, wx, _ := realProviders(t)
+	st, sale := p.sale("late-1", map[string]any{"location_id": p.stall, "lines": []map[string]any{{"product_id": p.pastry, "qty": 1}},
+		"payment": map[string]any{"method": "qr", "provider": "wechatpay"}})
+	if st != 201 {
+		t.Fatalf("sale %d %v", st, sale)
+	}
+	id, ref := sale["id"].(string), sale["payment"].(map[string]any)["merchant_ref"].(string)
+	if _, err := p.DB.Exec(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id=$1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := p.Srv.POS().ExpireSale(t.Context(), p.Com.ID, id); err != nil || !ok {
+		t.Fatalf("expire: %v %v", ok, err)
+	}
+	if err := wx.Pay(ref, true); err != nil { // the wallet took it anyway
+		t.Fatal(err)
+	}
+	var suspID string
+	deadline := time.Now().Add(10 * time.Second)
+	for suspID == "" {
+		_ = p.DB.Get(&suspID, `SELECT s.id FROM payment_suspense s JOIN payments p ON p.id = s.payment_id WHERE p.merchant_ref=$1`, ref)
+		if time.Now().After(deadline) {
+			t.Fatal("the late payment was never held")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := p.Srv.POS().SubmitSuspenseRefund(t.Context(), p.Com.ID, suspID); err != nil { // the outbox job
+		t.Fatal(err)
+	}
+	if got := wx.RefundedTotal(ref); got != 3800 {
+		t.Fatalf("the wallet got back %d fen", got)
+	}
+	st, page := p.raw("GET", "/admin/"+p.Com.ID+"/suspense", p.Tokens[identity.Treasurer], nil)
+	if st != 200 || !bytes.Contains(page, []byte("susp-auto-"+suspID)) || !bytes.Contains(page, []byte("已退款")) {
+		t.Fatalf("held-money page: %d, auto marker shown: %v", st, bytes.Contains(page, []byte("susp-auto-")))
+	}
+}
