@@ -128,9 +128,19 @@ func newWebhook(f *fx) *webhook {
 // to the sandbox, stores the community's merchant settings sealed, and
 // returns the three drivers.
 func withProviders(f *fx) (sandbox, wechat, ali *driver, wx *fakewechat.Server, ap *fakealipay.Server) {
+	return withProvidersMode(f, false)
+}
+
+// withProvidersMode is withProviders with WeChat Pay in the older
+// platform-certificate mode when certs is set.
+func withProvidersMode(f *fx, certs bool) (sandbox, wechat, ali *driver, wx *fakewechat.Server, ap *fakealipay.Server) {
 	t := f.t
 	wh := newWebhook(f)
 	wx, ap = fakewechat.New(), fakealipay.New()
+	if certs {
+		wx.Close()
+		wx = fakewechat.NewWithCertificate()
+	}
 	t.Cleanup(wx.Close)
 	t.Cleanup(ap.Close)
 	m := payment.NewMerchants(f.d, []byte("test-secret-key-0123456789abcdef"))
@@ -248,11 +258,11 @@ func withProviders(f *fx) (sandbox, wechat, ali *driver, wx *fakewechat.Server, 
 // eachProvider runs a scenario against the sandbox and both adapters, each
 // in a fresh community with 5 pastries and 5 postcards.
 func eachProvider(t *testing.T, scenario func(t *testing.T, f *fx, d *driver)) {
-	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.Alipay} {
+	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.WeChatPay + "-certificates", payment.Alipay} {
 		t.Run(name, func(t *testing.T) {
 			f := setup(t, 5, 5)
-			sb, wx, ap, _, _ := withProviders(f)
-			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.Alipay: ap}[name]
+			sb, wx, ap, _, _ := withProvidersMode(f, strings.HasSuffix(name, "-certificates"))
+			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.WeChatPay + "-certificates": wx, payment.Alipay: ap}[name]
 			scenario(t, f, d)
 			f.verifyLedger()
 		})

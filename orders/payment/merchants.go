@@ -20,6 +20,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
 	"shelin/internal/apperr"
 )
 
@@ -166,7 +168,7 @@ func (s *WeChatSettings) KeyIDs() []string {
 	certs, _ := ParseCertificates(s.PlatformCertsPEM)
 	var out []string
 	for _, c := range certs {
-		out = append(out, strings.ToUpper(c.SerialNumber.Text(16)))
+		out = append(out, CertSerial(c))
 	}
 	return out
 }
@@ -414,4 +416,10 @@ func Configured(ctx context.Context, q sqlx.QueryerContext, communityID, provide
 		return apperr.Conflictf("%s is not set up for this community: an admin enters the merchant account on the payment settings page first", provider)
 	}
 	return nil
+}
+
+// CertSerial is a certificate's serial as WeChat writes it in
+// Wechatpay-Serial (upper-case hex of its bytes, as the SDK does).
+func CertSerial(c *x509.Certificate) string {
+	return utils.GetCertificateSerialNumber(*c)
 }

@@ -124,7 +124,7 @@ func wechatVerifier(s *WeChatSettings) (auth.Verifier, error) {
 	m := map[string]*rsa.PublicKey{}
 	for _, c := range certs {
 		if pk, ok := c.PublicKey.(*rsa.PublicKey); ok {
-			m[strings.ToUpper(c.SerialNumber.Text(16))] = pk
+			m[CertSerial(c)] = pk
 		}
 	}
 	return certVerifier(m), nil
@@ -452,25 +452,6 @@ func (w *WeChatProvider) ParseNotification(h http.Header, body []byte, now time.
 		return Notification{}, err
 	}
 	message := ts + "\n" + nonce + "\n" + string(body) + "\n"
-	var s *WeChatSettings
-	var cid string
-	for _, c := range cids {
-		cs, _, err := w.Merchants.WeChat(ctx, c)
-		if err != nil {
-			return Notification{}, err
-		}
-		v, err := wechatVerifier(cs)
-		if err != nil {
-			continue
-		}
-		if v.Verify(ctx, serial, message, sig) == nil {
-			s, cid = cs, c
-			break
-		}
-	}
-	if s == nil {
-		return Notification{}, apperr.New(apperr.Invalid, "notification signature does not match")
-	}
 	var n WeChatNotice
 	if err := json.Unmarshal(body, &n); err != nil {
 		return Notification{}, apperr.New(apperr.Invalid, "notification body is not valid JSON")
@@ -478,8 +459,30 @@ func (w *WeChatProvider) ParseNotification(h http.Header, body []byte, now time.
 	if n.ID == "" || n.Resource.Algorithm != "AEAD_AES_256_GCM" {
 		return Notification{}, apperr.New(apperr.Invalid, "notification needs an id and an AEAD_AES_256_GCM resource")
 	}
-	plain, err := utils.DecryptAES256GCM(s.APIv3Key, n.Resource.AssociatedData, n.Resource.Nonce, n.Resource.Ciphertext)
-	if err != nil {
+	// The account is the one whose key verifies the signature and whose
+	// APIv3 key opens the resource (several accounts may name one key id).
+	var s *WeChatSettings
+	var cid, plain string
+	verified := false
+	for _, c := range cids {
+		cs, _, err := w.Merchants.WeChat(ctx, c)
+		if err != nil {
+			return Notification{}, err
+		}
+		v, err := wechatVerifier(cs)
+		if err != nil || v.Verify(ctx, serial, message, sig) != nil {
+			continue
+		}
+		verified = true
+		if p, err := utils.DecryptAES256GCM(cs.APIv3Key, n.Resource.AssociatedData, n.Resource.Nonce, n.Resource.Ciphertext); err == nil {
+			s, cid, plain = cs, c, p
+			break
+		}
+	}
+	if !verified {
+		return Notification{}, apperr.New(apperr.Invalid, "notification signature does not match")
+	}
+	if s == nil {
 		return Notification{}, apperr.New(apperr.Invalid, "notification resource cannot be decrypted")
 	}
 	created, _ := time.Parse(time.RFC3339, n.CreateTime)

@@ -15,11 +15,15 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -84,7 +88,10 @@ type Server struct {
 	MerchantKey    *rsa.PrivateKey // the merchant's API key (Shelin signs with it)
 	PublicKeyID    string
 	PlatformKey    *rsa.PrivateKey // WeChat Pay's key (the fake signs with it)
-	Client         *http.Client
+	// PlatformCert is set in certificate mode (NewWithCertificate): the
+	// fake names its serial in Wechatpay-Serial instead of the public key id.
+	PlatformCert *x509.Certificate
+	Client       *http.Client
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -145,11 +152,43 @@ func New() *Server {
 	return s
 }
 
+// NewWithCertificate starts a fake in the older platform-certificate mode.
+func NewWithCertificate() *Server {
+	s := New()
+	serial := make([]byte, 16)
+	if _, err := rand.Read(serial); err != nil {
+		panic(err)
+	}
+	serial[0] = 0x5f // positive, no leading zero
+	tmpl := &x509.Certificate{SerialNumber: new(big.Int).SetBytes(serial),
+		Subject:   pkix.Name{CommonName: "Tenpay.com Root CA fake", Organization: []string{"财付通支付科技有限公司"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &s.PlatformKey.PublicKey, s.PlatformKey)
+	if err != nil {
+		panic(err)
+	}
+	if s.PlatformCert, err = x509.ParseCertificate(der); err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
+func (s *Server) serial() string {
+	if s.PlatformCert != nil {
+		return payment.CertSerial(s.PlatformCert)
+	}
+	return s.PublicKeyID
+}
+
 // Settings is the merchant account Shelin stores for this fake.
 func (s *Server) Settings() payment.WeChatSettings {
+	if s.PlatformCert != nil {
+		return payment.WeChatSettings{MchID: s.MchID, AppID: s.AppID, SerialNo: s.MerchantSerial, PrivateKeyPEM: payment.PEMPrivateKey(s.MerchantKey),
+			APIv3Key: s.APIv3Key, PlatformCertsPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.PlatformCert.Raw}))}
+	}
 	return payment.WeChatSettings{MchID: s.MchID, AppID: s.AppID, SerialNo: s.MerchantSerial, PrivateKeyPEM: payment.PEMPrivateKey(s.MerchantKey),
 		APIv3Key: s.APIv3Key, PublicKeyID: s.PublicKeyID, PublicKeyPEM: payment.PEMPublicKey(&s.PlatformKey.PublicKey)}
 }
@@ -208,7 +247,7 @@ func (s *Server) sign(key *rsa.PrivateKey, t time.Time, body []byte) http.Header
 	h.Set(payment.WechatpayTimestamp, ts)
 	h.Set(payment.WechatpayNonce, nonce)
 	h.Set(payment.WechatpaySignature, base64.StdEncoding.EncodeToString(sig))
-	h.Set(payment.WechatpaySerial, s.PublicKeyID)
+	h.Set(payment.WechatpaySerial, s.serial())
 	h.Set("Request-Id", "req-"+randHex(8))
 	return h
 }
