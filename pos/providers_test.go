@@ -840,3 +840,24 @@ func TestFakeReordersNotifications(t *testing.T) {
 	wx.FlushHeld()
 	ap.FlushHeld()
 }
+
+// Alipay reports a scan (WAIT_BUYER_PAY) and a timed-out trade
+// (TRADE_CLOSED): answered success so it stops sending them, no effect.
+func TestAlipayStatusNotificationsAreAcknowledgedWithoutEffect(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, _, ali, _, ap := withProviders(f)
+	s := ali.sell(pastry(f))
+	ap.Scan(s.Payment.MerchantRef)
+	for _, status := range []string{"WAIT_BUYER_PAY", "TRADE_CLOSED"} {
+		h, b := ap.StatusNotification("st-"+payment.Token(), s.Payment.MerchantRef, status)
+		st, _, body, err := f.s.HandleNotification(f.ctx, payment.Alipay, h, b)
+		if st != 200 || err != nil || string(body) != "success" {
+			t.Fatalf("%s: %d %q %v", status, st, body, err)
+		}
+	}
+	if got := f.sale(s.Order.ID); got.Order.Status != orders.AwaitingPayment {
+		t.Fatalf("a status notification changed the sale to %s", got.Order.Status)
+	}
+	ali.pay(s, misbehave{}, false)
+	ali.waitFor(s, "paid", isPaid)
+}

@@ -20,6 +20,11 @@ import (
 // ChinaTime is the zone Alipay writes its times in (no daylight saving).
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
+// TradeStatusNote is a notification that only reports a trade's state
+// (Alipay WAIT_BUYER_PAY, TRADE_CLOSED of an unpaid trade): recorded, no
+// effect.
+const TradeStatusNote = "trade.status"
+
 // AlipayTimeLayout is Alipay's "yyyy-MM-dd HH:mm:ss".
 const AlipayTimeLayout = "2006-01-02 15:04:05"
 
@@ -326,6 +331,10 @@ func (a *AlipayProvider) ParseNotification(h http.Header, body []byte, now time.
 			return Notification{}, apperr.New(apperr.Invalid, "malformed total_amount")
 		}
 		out.Type, out.Amount = PaymentSucceeded, amt
+	case n.TradeStatus == alipay.TradeStatusWaitBuyerPay || n.TradeStatus == alipay.TradeStatusClosed:
+		// The buyer scanned, or an unpaid trade timed out: nothing to book.
+		// Answered success so Alipay stops sending it; recorded only.
+		out.Type = TradeStatusNote
 	default:
 		return Notification{}, apperr.New(apperr.Invalid, "notification with trade_status %s carries nothing to apply", n.TradeStatus)
 	}

@@ -399,6 +399,17 @@ func (s *Server) PaymentNotification(id, outTradeNo string, m Misbehave) (http.H
 	return formHeader(), []byte(s.paymentValues(id, s.Trades[outTradeNo], m).Encode())
 }
 
+// StatusNotification builds a signed notification that only reports the
+// trade's state (WAIT_BUYER_PAY after a scan, TRADE_CLOSED after a timeout).
+func (s *Server) StatusNotification(id, outTradeNo, status string) (http.Header, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.base(id, s.Trades[outTradeNo], Misbehave{})
+	v.Set("trade_status", status)
+	v.Del("gmt_payment")
+	return formHeader(), []byte(s.signValues(v, Misbehave{}).Encode())
+}
+
 // RefundNotification builds a signed refund notification body.
 func (s *Server) RefundNotification(id, outRequestNo string, m Misbehave) (http.Header, []byte) {
 	s.mu.Lock()
