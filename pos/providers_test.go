@@ -139,7 +139,8 @@ func withProvidersMode(f *fx, certs bool) (sandbox, wechat, ali *driver, wx *fak
 	wx, ap = fakewechat.New(), fakealipay.New()
 	if certs {
 		wx.Close()
-		wx = fakewechat.NewWithCertificate()
+		ap.Close()
+		wx, ap = fakewechat.NewWithCertificate(), fakealipay.NewWithCertificates()
 	}
 	t.Cleanup(wx.Close)
 	t.Cleanup(ap.Close)
@@ -258,11 +259,12 @@ func withProvidersMode(f *fx, certs bool) (sandbox, wechat, ali *driver, wx *fak
 // eachProvider runs a scenario against the sandbox and both adapters, each
 // in a fresh community with 5 pastries and 5 postcards.
 func eachProvider(t *testing.T, scenario func(t *testing.T, f *fx, d *driver)) {
-	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.WeChatPay + "-certificates", payment.Alipay} {
+	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.WeChatPay + "-certificates", payment.Alipay, payment.Alipay + "-certificates"} {
 		t.Run(name, func(t *testing.T) {
 			f := setup(t, 5, 5)
 			sb, wx, ap, _, _ := withProvidersMode(f, strings.HasSuffix(name, "-certificates"))
-			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.WeChatPay + "-certificates": wx, payment.Alipay: ap}[name]
+			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.WeChatPay + "-certificates": wx, payment.Alipay: ap,
+				payment.Alipay + "-certificates": ap}[name]
 			scenario(t, f, d)
 			f.verifyLedger()
 		})

@@ -10,14 +10,19 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -78,8 +83,10 @@ type Server struct {
 	Requests  map[string]int
 	Sent      int
 	Bills     map[string][]byte // zip files by date
-	stash     []heldNote
-	seq       int
+	// Certificate mode (NewWithCertificates).
+	RootCert, AlipayCert, AppCert *x509.Certificate
+	stash                         []heldNote
+	seq                           int
 }
 
 // New starts a fake on 127.0.0.1.
@@ -100,11 +107,55 @@ func New() *Server {
 	return s
 }
 
+// NewWithCertificates starts a fake in certificate mode: a root CA, an
+// Alipay certificate (Alipay's key) and an app certificate (the app's key);
+// requests must name the app and root certificates (app_cert_sn,
+// alipay_root_cert_sn) and answers name Alipay's (alipay_cert_sn).
+func NewWithCertificates() *Server {
+	s := New()
+	root := fakewechat.Key(5)
+	now := time.Now()
+	mk := func(serial int64, cn string, pub *rsa.PublicKey, parent *x509.Certificate, ca bool) *x509.Certificate {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"Ant Financial fake"}},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), SignatureAlgorithm: x509.SHA256WithRSA, IsCA: ca, BasicConstraintsValid: ca}
+		if parent == nil {
+			parent = tmpl
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, root)
+		if err != nil {
+			panic(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			panic(err)
+		}
+		return c
+	}
+	s.RootCert = mk(time.Now().UnixNano()%1e9+1, "Ant Financial Certification Authority R1 fake", &root.PublicKey, nil, true)
+	s.AlipayCert = mk(time.Now().UnixNano()%1e9+2, "支付宝(中国)网络技术有限公司 fake", &s.AlipayKey.PublicKey, s.RootCert, false)
+	s.AppCert = mk(time.Now().UnixNano()%1e9+3, s.AppID, &s.AppKey.PublicKey, s.RootCert, false)
+	return s
+}
+
+// CertSN is how Alipay names a certificate: md5(issuer + decimal serial).
+func CertSN(c *x509.Certificate) string {
+	sum := md5.Sum([]byte(c.Issuer.String() + c.SerialNumber.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+func certPEM(c *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+}
+
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
 // Settings is the app Shelin stores for this fake (public-key mode).
 func (s *Server) Settings() payment.AlipaySettings {
+	if s.AppCert != nil {
+		return payment.AlipaySettings{AppID: s.AppID, PrivateKeyPEM: payment.PEMPrivateKey(s.AppKey), AppCertPEM: certPEM(s.AppCert),
+			AlipayCertPEM: certPEM(s.AlipayCert), RootCertPEM: certPEM(s.RootCert), SellerID: s.SellerID, Sandbox: true}
+	}
 	return payment.AlipaySettings{AppID: s.AppID, PrivateKeyPEM: payment.PEMPrivateKey(s.AppKey),
 		AlipayPublicKey: payment.PEMPublicKey(&s.AlipayKey.PublicKey), SellerID: s.SellerID, Sandbox: true}
 }
@@ -147,7 +198,11 @@ func signBytes(key *rsa.PrivateKey, b []byte) string {
 func (s *Server) reply(w http.ResponseWriter, method string, v map[string]any) {
 	inner, _ := json.Marshal(v)
 	name := strings.ReplaceAll(method, ".", "_") + "_response"
-	body := `{"` + name + `":` + string(inner) + `,"sign":"` + signBytes(s.AlipayKey, inner) + `"}`
+	certSN := ""
+	if s.AlipayCert != nil {
+		certSN = `,"alipay_cert_sn":"` + CertSN(s.AlipayCert) + `"`
+	}
+	body := `{"` + name + `":` + string(inner) + certSN + `,"sign":"` + signBytes(s.AlipayKey, inner) + `"}`
 	w.Header().Set("Content-Type", "text/html;charset=utf-8")
 	_, _ = io.WriteString(w, body)
 }
@@ -185,7 +240,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.Requests[method]++
 	sig, err := base64.StdEncoding.DecodeString(v.Get("sign"))
 	sum := sha256.Sum256([]byte(content(v, "sign")))
-	if err != nil || v.Get("app_id") != s.AppID || rsa.VerifyPKCS1v15(&s.AppKey.PublicKey, crypto.SHA256, sum[:], sig) != nil {
+	badCert := s.AppCert != nil && (v.Get("app_cert_sn") != CertSN(s.AppCert) || v.Get("alipay_root_cert_sn") != CertSN(s.RootCert))
+	if err != nil || badCert || v.Get("app_id") != s.AppID || rsa.VerifyPKCS1v15(&s.AppKey.PublicKey, crypto.SHA256, sum[:], sig) != nil {
 		s.reply(w, method, map[string]any{"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"})
 		return
 	}
@@ -368,7 +424,10 @@ func (s *Server) signValues(v url.Values, m Misbehave) url.Values {
 	if m.BadSignature {
 		key = fakewechat.Key(2)
 	}
-	v.Set("sign", signBytes(key, []byte(content(v, "sign", "sign_type"))))
+	if s.AlipayCert != nil {
+		v.Set("alipay_cert_sn", CertSN(s.AlipayCert))
+	}
+	v.Set("sign", signBytes(key, []byte(content(v, "sign", "sign_type", "alipay_cert_sn"))))
 	return v
 }
 
