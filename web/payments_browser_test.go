@@ -89,6 +89,15 @@ func TestTabletSellsWithWeChatPayAndAlipayAndRefunds(t *testing.T) {
 		}
 		return ref
 	}
+	// The sell screen with the community's two providers, at the tablet's
+	// two orientations and on a phone.
+	do(t, tab, "buttons", chromedp.WaitVisible("#pay-wechatpay"), chromedp.WaitVisible("#pay-alipay"), chromedp.Click("#tile-MDS-6"))
+	for _, size := range [][2]int64{{800, 1280}, {390, 844}, {1280, 800}} {
+		do(t, tab, "resize", chromedp.EmulateViewport(size[0], size[1]))
+		time.Sleep(200 * time.Millisecond)
+		screenshot(t, tab, "pos-sell-providers-"+itoa(size[0])+"x"+itoa(size[1]))
+	}
+	do(t, tab, "clear", chromedp.Click("#cart-clear"))
 	for _, tc := range []struct {
 		provider string
 		pay      func(string) error
