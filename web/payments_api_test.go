@@ -53,6 +53,15 @@ func TestPaymentSettingsAreSealedNeverShownAndTested(t *testing.T) {
 			t.Fatal("a secret is stored in clear")
 		}
 	}
+	var leaked int
+	if err := p.DB.Get(&leaked, `SELECT count(*) FROM audit_log WHERE community_id=$1 AND (after::text LIKE '%'||$2||'%' OR after::text LIKE '%PRIVATE KEY%')`,
+		p.Com.ID, wx.APIv3Key); err != nil || leaked != 0 {
+		t.Fatalf("the audit log keeps a secret: %d rows (%v)", leaked, err)
+	}
+	var audited int
+	if err := p.DB.Get(&audited, `SELECT count(*) FROM audit_log WHERE community_id=$1 AND after::text LIKE '%'||$2||'%'`, p.Com.ID, wx.MchID); err != nil || audited == 0 {
+		t.Fatalf("saving the settings was not audited (%d, %v)", audited, err)
+	}
 	for _, prov := range []string{"wechatpay", "alipay"} {
 		if st, b := p.call("POST", p.c()+"/payment-settings/"+prov+"/test", admin, map[string]any{}); st != 200 || b["ok"] != true {
 			t.Fatalf("test connection %s: %d %v", prov, st, b)
