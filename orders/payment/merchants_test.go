@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"shelin/internal/apperr"
 )
@@ -90,3 +91,16 @@ var testKeyPEM, testPubPEM = func() (string, string) {
 	}
 	return PEMPrivateKey(k), PEMPublicKey(&k.PublicKey)
 }()
+
+func TestTruncateBytesKeepsCharactersWhole(t *testing.T) {
+	s := "牡丹园摊位 MD-1201-0001"
+	for n := 0; n <= len(s)+2; n++ {
+		got := truncateBytes(s, n)
+		if len(got) > n || !strings.HasPrefix(s, got) || !utf8.ValidString(got) {
+			t.Fatalf("truncateBytes(%q, %d) = %q", s, n, got)
+		}
+	}
+	if truncateBytes(s, len(s)) != s {
+		t.Fatal("a short enough text was cut")
+	}
+}

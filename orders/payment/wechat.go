@@ -242,11 +242,12 @@ func (w *WeChatProvider) Create(ctx context.Context, _ *sqlx.Tx, req CreateReque
 	if err != nil {
 		return Created{}, err
 	}
-	pr := native.PrepayRequest{Appid: core.String(s.AppID), Mchid: core.String(s.MchID), Description: core.String(truncate(req.Description, 127)),
+	pr := native.PrepayRequest{Appid: core.String(s.AppID), Mchid: core.String(s.MchID), Description: core.String(truncateBytes(req.Description, 127)),
 		OutTradeNo: core.String(req.MerchantRef), NotifyUrl: core.String(w.NotifyURL),
 		Amount: &native.Amount{Total: core.Int64(req.Amount.Cents()), Currency: core.String("CNY")}}
 	if !req.ExpiresAt.IsZero() {
-		t := req.ExpiresAt.Truncate(time.Second)
+		// WeChat wants yyyy-MM-DDTHH:mm:ss+08:00.
+		t := req.ExpiresAt.In(ChinaTime).Truncate(time.Second)
 		pr.TimeExpire = &t
 	}
 	resp, _, err := (&native.NativeApiService{Client: c}).Prepay(ctx, pr)
@@ -560,6 +561,21 @@ func (w *WeChatProvider) TestConnection(ctx context.Context, communityID string)
 		return nil
 	}
 	return err
+}
+
+// truncateBytes cuts s to at most n bytes of UTF-8, on a character boundary.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		cut = i
+	}
+	return s[:cut]
 }
 
 func truncate(s string, n int) string {
