@@ -123,11 +123,7 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 					"order", o.Number, "status", o.Status, "reason", res.Reason)
 			}
 		case payment.RefundSucceeded, payment.RefundFailed:
-			status := orders.PaymentSucceeded
-			if n.Type == payment.RefundFailed {
-				status = orders.PaymentFailed
-			}
-			changed, err := s.finishRefund(ctx, tx, o, n.RefundID, status, n.TxnID, "notified "+n.Type)
+			changed, err := s.applyRefundNotice(ctx, tx, o, p, n)
 			if err != nil {
 				return err
 			}

@@ -326,3 +326,38 @@ func (s *Service) sendRefund(ctx context.Context, prov payment.Provider, req pay
 	}
 	return prov.Refund(ctx, req)
 }
+
+// applyRefundNotice books a provider's refund notification, in the
+// notification's transaction (order and payment locked): the refund of
+// lines of a sale (refunds), the refund of held money (the suspense id is
+// its out_refund_no), or — a refund Shelin never asked for, e.g. made by
+// hand on the merchant platform — nothing but a flag for the treasurer. It
+// reports whether anything changed.
+func (s *Service) applyRefundNotice(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *orders.Payment, n payment.Notification) (bool, error) {
+	status := orders.PaymentSucceeded
+	if n.Type == payment.RefundFailed {
+		status = orders.PaymentFailed
+	}
+	msg := "notified " + n.Type
+	if orders.ValidID(n.RefundID) {
+		r, err := orders.LockRefund(ctx, tx, o.CommunityID, n.RefundID)
+		switch {
+		case err == nil && r.OrderID == o.ID:
+			return s.finishRefund(ctx, tx, o, n.RefundID, status, n.TxnID, msg)
+		case err != nil && !apperr.Is(err, apperr.NotFound):
+			return false, err
+		}
+		susp, err := orders.LockSuspense(ctx, tx, o.CommunityID, n.RefundID)
+		switch {
+		case err == nil && susp.PaymentID == p.ID:
+			if susp.Status != orders.SuspenseRefunding {
+				return false, nil
+			}
+			return true, s.finishHeldRefund(ctx, tx, o, p, susp, status, n.TxnID, msg)
+		case err != nil && !apperr.Is(err, apperr.NotFound):
+			return false, err
+		}
+	}
+	slog.WarnContext(ctx, "the provider reports a refund Shelin did not ask for", "order", o.Number, "refund", n.RefundID, "provider", p.Provider)
+	return false, orders.Flag(ctx, tx, p.ID, "the provider reports refund "+n.RefundID+" that Shelin did not ask for")
+}

@@ -397,6 +397,17 @@ func TestProviderScenarioLatePaymentAfterCloseIsRefundedAutomatically(t *testing
 		if auto, err := pos.AutoRefunded(f.ctx, f.d, held.ID); err != nil || !auto {
 			t.Fatalf("automatic refund not recorded: %v %v", auto, err)
 		}
+		// The provider makes the refund (the job's answer is lost) and its
+		// refund notification books it; the job, retried, finds nothing to do.
+		prov, _ := f.s.Providers.Get(d.name)
+		if _, err := prov.Refund(f.ctx, payment.RefundRequest{PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef, RefundID: held.ID,
+			Amount: held.Amount, Total: held.Amount, Reason: "late"}); err != nil {
+			t.Fatal(err)
+		}
+		rh, rb := d.refundNotice(s, held.ID, "held-rf-"+payment.Token(), false)
+		if st, err := d.deliver(rh, rb); st != 200 || err != nil {
+			t.Fatalf("refund notification of held money: %d %v", st, err)
+		}
 		for i := 0; i < 2; i++ { // the outbox job, retried
 			if err := f.s.SubmitSuspenseRefund(f.ctx, f.cid, held.ID); err != nil {
 				t.Fatal(err)
@@ -862,4 +873,24 @@ func TestAlipayStatusNotificationsAreAcknowledgedWithoutEffect(t *testing.T) {
 	}
 	ali.pay(s, misbehave{}, false)
 	ali.waitFor(s, "paid", isPaid)
+}
+
+func TestProviderScenarioRefundMadeByHandIsFlagged(t *testing.T) {
+	eachProvider(t, func(t *testing.T, f *fx, d *driver) {
+		s := paidSale(f, d)
+		prov, _ := f.s.Providers.Get(d.name)
+		// Someone refunds on the merchant platform, outside Shelin.
+		if _, err := prov.Refund(f.ctx, payment.RefundRequest{PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef, RefundID: "MANUAL-1",
+			Amount: money.MustParse("1.00"), Total: s.Order.Total, Reason: "by hand"}); err != nil {
+			t.Fatal(err)
+		}
+		h, b := d.refundNotice(s, "MANUAL-1", "manual-"+payment.Token(), false)
+		if st, err := d.deliver(h, b); st != 200 || err != nil {
+			t.Fatalf("a refund made by hand: %d %v (answered, so the provider stops)", st, err)
+		}
+		got := f.sale(s.Order.ID)
+		if !got.Payment.Flagged || !strings.Contains(got.Payment.FlagReason, "MANUAL-1") || !isPaid(got) {
+			t.Fatalf("the treasurer must see it: flagged %v %q, sale %s", got.Payment.Flagged, got.Payment.FlagReason, got.Order.Status)
+		}
+	})
 }
