@@ -894,3 +894,25 @@ func TestProviderScenarioRefundMadeByHandIsFlagged(t *testing.T) {
 		}
 	})
 }
+
+// WeChat probes merchants with signatures that must fail
+// (WECHATPAY/SIGNTEST/…): they are refused and change nothing.
+func TestWeChatSignatureProbeIsRefused(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, wechat, _, _, _ := withProviders(f)
+	s := wechat.sell(pastry(f))
+	wechat.pay(s, misbehave{Drop: true}, false)
+	h, b := wechat.payNotice(s, "probe-"+payment.Token(), misbehave{})
+	h.Set(payment.WechatpaySignature, "WECHATPAY/SIGNTEST/"+h.Get(payment.WechatpaySignature))
+	if st, err := wechat.deliver(h, b); st != 400 || err == nil {
+		t.Fatalf("a signature probe: %d %v", st, err)
+	}
+	h, b = wechat.payNotice(s, "sigtype-"+payment.Token(), misbehave{})
+	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3")
+	if st, _ := wechat.deliver(h, b); st != 400 {
+		t.Fatalf("an unknown signature type: %d", st)
+	}
+	if got := f.sale(s.Order.ID); got.Order.Status != orders.AwaitingPayment {
+		t.Fatalf("a probe changed the sale to %s", got.Order.Status)
+	}
+}

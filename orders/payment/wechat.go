@@ -441,6 +441,9 @@ func (w *WeChatProvider) ParseNotification(h http.Header, body []byte, now time.
 	if ts == "" || nonce == "" || sig == "" || serial == "" {
 		return Notification{}, apperr.New(apperr.Invalid, "missing Wechatpay-* signature headers")
 	}
+	if st := h.Get("Wechatpay-Signature-Type"); st != "" && st != "WECHATPAY2-SHA256-RSA2048" {
+		return Notification{}, apperr.New(apperr.Invalid, "unsupported Wechatpay-Signature-Type %q", st)
+	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return Notification{}, apperr.New(apperr.Invalid, "malformed Wechatpay-Timestamp")

@@ -238,7 +238,11 @@
     P.stopEvents = P.events(sale.id, function (s) {
       if (s.payment && s.payment.qr_image_url && !img.dataset.shown) { img.dataset.shown = '1'; P.authImg(img, s.payment.qr_image_url); status.textContent = P.t('scan'); }
       if (s.status === 'paid') paid(s);
-      else if (s.status === 'expired' || s.status === 'cancelled') { status.textContent = P.t('status.' + s.status); status.className = 'qr-status error'; }
+      else if (s.status === 'expired' || s.status === 'cancelled') {
+        // A WeChat Pay or Alipay code that never came: say so, not just "cancelled".
+        var noCode = !img.dataset.shown && !sale.payment.qr_image_url;
+        status.textContent = noCode ? P.t('qr.failed') : P.t('status.' + s.status); status.className = 'qr-status error';
+      }
     });
   };
 
