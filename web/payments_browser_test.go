@@ -132,3 +132,34 @@ func TestTabletSellsWithWeChatPayAndAlipayAndRefunds(t *testing.T) {
 		t.Fatalf("the Alipay wallet got back %d fen, want 3800", got)
 	}
 }
+
+// WeChat Pay is slow to answer when the sale is made: the tablet says the
+// code is being made; the durable job creates it and the code reaches the
+// tablet over the sale's event stream; the customer pays.
+func TestTabletGetsALateWeChatCodeOverTheEventStream(t *testing.T) {
+	p, wx, _ := realProviders(t)
+	tab := tabletSignedIn(t, p)
+	wx.SetFailNext(1) // the request's own create fails (HTTP 500)
+	do(t, tab, "qr", chromedp.WaitVisible("#pay-wechatpay"), chromedp.Click("#tile-MDS-6"), chromedp.Click("#pay-wechatpay"),
+		chromedp.WaitVisible("#qr-status"))
+	msg, err := chromedp.Run(tab, chromedp.Text("#qr-status"))
+	if err != nil || !strings.Contains(msg, "正在生成付款码") {
+		t.Fatalf("while the code is made the tablet says %q (%v)", msg, err)
+	}
+	screenshot(t, tab, "pos-wechatpay-creating-1280x800")
+	var payID, ref string
+	if err := p.DB.QueryRow(`SELECT id, merchant_ref FROM payments WHERE community_id=$1 ORDER BY created_at DESC LIMIT 1`, p.Com.ID).Scan(&payID, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Srv.POS().CreateRemotePayment(context.Background(), p.Com.ID, payID); err != nil { // the job
+		t.Fatal(err)
+	}
+	do(t, tab, "code arrives", chromedp.Poll[chromedp.Void](`document.querySelector('#qr-img').naturalWidth > 0`, chromedp.WithPollingTimeout(10*time.Second)))
+	if msg, _ := chromedp.Run(tab, chromedp.Text("#qr-status")); !strings.Contains(msg, "扫码") {
+		t.Fatalf("after the code arrived the tablet says %q", msg)
+	}
+	if err := wx.Pay(ref, false); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "paid", chromedp.WaitVisible("#paid-tick"))
+}

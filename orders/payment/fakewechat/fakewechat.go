@@ -647,6 +647,13 @@ func (s *Server) Count(key string) int {
 	return s.Requests[key]
 }
 
+// SetFailNext makes the next n API calls answer 500 SYSTEM_ERROR.
+func (s *Server) SetFailNext(n int) {
+	s.mu.Lock()
+	s.FailNext = n
+	s.mu.Unlock()
+}
+
 // SetNext sets the misbehaviour of the next notifications.
 func (s *Server) SetNext(m Misbehave) {
 	s.mu.Lock()

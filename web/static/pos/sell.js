@@ -206,6 +206,7 @@
     // until it arrives over the event stream the sheet says so.
     var img = P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR' });
     if (sale.payment.qr_image_url) P.authImg(img, sale.payment.qr_image_url);
+    else img.style.visibility = 'hidden'; // keeps its place; no broken-image icon
     var status = P.el('p', { class: 'qr-status', id: 'qr-status', text: P.t(sale.payment.qr_image_url || sale.payment.provider === 'static' ? 'scan' : 'qr.creating') });
     var nodes = [P.el('div', { class: 'qr-amount', id: 'qr-amount', text: P.yuan(sale.total) }),
       P.el('div', { class: 'qr-meta', text: P.state.stall.name + ' · ' + sale.number }), img, status];
@@ -236,7 +237,7 @@
       P.receiptSheet(s, false);
     }
     P.stopEvents = P.events(sale.id, function (s) {
-      if (s.payment && s.payment.qr_image_url && !img.dataset.shown) { img.dataset.shown = '1'; P.authImg(img, s.payment.qr_image_url); status.textContent = P.t('scan'); }
+      if (s.payment && s.payment.qr_image_url && !img.dataset.shown) { img.dataset.shown = '1'; img.style.visibility = ''; P.authImg(img, s.payment.qr_image_url); status.textContent = P.t('scan'); }
       if (s.status === 'paid') paid(s);
       else if (s.status === 'expired' || s.status === 'cancelled') {
         // A WeChat Pay or Alipay code that never came: say so, not just "cancelled".
