@@ -159,6 +159,12 @@ func (s *Service) CreateRemotePayment(ctx context.Context, communityID, paymentI
 		if _, err := s.end(ctx, communityID, o.ID, orders.Cancelled); err != nil && !apperr.Is(err, apperr.Conflict) {
 			return err
 		}
+		// A create refused because the trade was paid already (a code from
+		// an earlier attempt): ending the sale found the payment and
+		// confirmed it instead.
+		if now, err := orders.Get(ctx, s.DB, communityID, o.ID); err == nil && now.Status == orders.Paid {
+			return nil
+		}
 		return callErr
 	}
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {

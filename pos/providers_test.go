@@ -916,3 +916,28 @@ func TestWeChatSignatureProbeIsRefused(t *testing.T) {
 		t.Fatalf("a probe changed the sale to %s", got.Order.Status)
 	}
 }
+
+// A create asked again for a trade the customer already paid (the code of
+// an earlier attempt whose answer was lost) is refused by WeChat with
+// ORDERPAID: the sale is confirmed, not cancelled.
+func TestRemoteCreateOfAPaidTradeConfirmsTheSale(t *testing.T) {
+	f := setup(t, 5, 5)
+	_, _, _, wx, _ := withProviders(f)
+	s := f.mustSell("qr", payment.WeChatPay, nil, pastry(f))
+	prov, _ := f.s.Providers.Get(payment.WeChatPay)
+	// The first attempt reached WeChat, its answer was lost; the customer paid.
+	if _, err := prov.Create(f.ctx, nil, payment.CreateRequest{CommunityID: f.cid, PaymentID: s.Payment.ID, MerchantRef: s.Payment.MerchantRef,
+		Amount: s.Order.Total, Description: "x", ExpiresAt: *s.Payment.ExpiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	wx.SetNext(misbehave{Drop: true})
+	if err := wx.Pay(s.Payment.MerchantRef, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.CreateRemotePayment(f.ctx, f.cid, s.Payment.ID); err != nil {
+		t.Fatalf("the second create: %v", err)
+	}
+	if got := f.sale(s.Order.ID); !isPaid(got) {
+		t.Fatalf("the sale is %s", got.Order.Status)
+	}
+}
