@@ -20,6 +20,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"shelin/internal/db"
+	"shelin/internal/dbtest"
 	"shelin/internal/money"
 	"shelin/orders"
 	"shelin/orders/payment"
@@ -256,12 +257,20 @@ func withProvidersMode(f *fx, certs bool) (sandbox, wechat, ali *driver, wx *fak
 	return sandbox, wechat, ali, wx, ap
 }
 
+// freshSetup is setup on a database of the test's own: these tests leave
+// sales awaiting payment that other tests' global sweeps must not see.
+func freshSetup(t *testing.T, pastryStock, cardStock int) *fx {
+	t.Helper()
+	return setupOn(t, dbtest.Fresh(t), pastryStock, cardStock)
+}
+
 // eachProvider runs a scenario against the sandbox and both adapters, each
 // in a fresh community with 5 pastries and 5 postcards.
 func eachProvider(t *testing.T, scenario func(t *testing.T, f *fx, d *driver)) {
+	own := dbtest.Fresh(t) // its own database: no sale left behind for another test's global sweeps
 	for _, name := range []string{payment.Sandbox, payment.WeChatPay, payment.WeChatPay + "-certificates", payment.Alipay, payment.Alipay + "-certificates"} {
 		t.Run(name, func(t *testing.T) {
-			f := setup(t, 5, 5)
+			f := setupOn(t, own, 5, 5)
 			sb, wx, ap, _, _ := withProvidersMode(f, strings.HasSuffix(name, "-certificates"))
 			d := map[string]*driver{payment.Sandbox: sb, payment.WeChatPay: wx, payment.WeChatPay + "-certificates": wx, payment.Alipay: ap,
 				payment.Alipay + "-certificates": ap}[name]
@@ -623,7 +632,7 @@ func (c crashing) Refund(ctx context.Context, r payment.RefundRequest) (payment.
 }
 
 func TestProviderCrashBetweenRefundAnswerAndBookingIsBookedOnceNeverSentTwice(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, wechat, ali, wx, ap := withProviders(f)
 	for _, d := range []*driver{wechat, ali} {
 		t.Run(d.name, func(t *testing.T) {
@@ -661,7 +670,7 @@ func TestProviderCrashBetweenRefundAnswerAndBookingIsBookedOnceNeverSentTwice(t 
 }
 
 func TestProviderBillsAreDownloadedAfterTenForTheDayBefore(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, wechat, ali, wx, ap := withProviders(f)
 	for _, d := range []*driver{wechat, ali} {
 		s := d.sell(pastry(f))
@@ -716,9 +725,9 @@ func TestProviderBillsAreDownloadedAfterTenForTheDayBefore(t *testing.T) {
 // A notification correctly signed by another merchant's keys (or for another
 // app) is refused: the merchant and app must be the payment community's.
 func TestProviderNotificationForAnotherMerchantIsRefused(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, wechat, ali, _, _ := withProviders(f)
-	other := setup(t, 0, 0) // another community with its own accounts
+	other := setupOn(t, f.d, 0, 0) // another community with its own accounts
 	wx2, ap2 := fakewechat.New(), fakealipay.New()
 	t.Cleanup(wx2.Close)
 	t.Cleanup(ap2.Close)
@@ -838,7 +847,7 @@ func TestProviderRandomDeliveriesConfirmOnce(t *testing.T) {
 
 // The fakes can hold a notification back until the next one went out.
 func TestFakeReordersNotifications(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, wechat, ali, wx, ap := withProviders(f)
 	for _, d := range []*driver{wechat, ali} {
 		first, second := d.sell(pastry(f)), d.sell(card(f))
@@ -857,7 +866,7 @@ func TestFakeReordersNotifications(t *testing.T) {
 // Alipay reports a scan (WAIT_BUYER_PAY) and a timed-out trade
 // (TRADE_CLOSED): answered success so it stops sending them, no effect.
 func TestAlipayStatusNotificationsAreAcknowledgedWithoutEffect(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, _, ali, _, ap := withProviders(f)
 	s := ali.sell(pastry(f))
 	ap.Scan(s.Payment.MerchantRef)
@@ -898,7 +907,7 @@ func TestProviderScenarioRefundMadeByHandIsFlagged(t *testing.T) {
 // WeChat probes merchants with signatures that must fail
 // (WECHATPAY/SIGNTEST/…): they are refused and change nothing.
 func TestWeChatSignatureProbeIsRefused(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, wechat, _, _, _ := withProviders(f)
 	s := wechat.sell(pastry(f))
 	wechat.pay(s, misbehave{Drop: true}, false)
@@ -921,7 +930,7 @@ func TestWeChatSignatureProbeIsRefused(t *testing.T) {
 // an earlier attempt whose answer was lost) is refused by WeChat with
 // ORDERPAID: the sale is confirmed, not cancelled.
 func TestRemoteCreateOfAPaidTradeConfirmsTheSale(t *testing.T) {
-	f := setup(t, 5, 5)
+	f := freshSetup(t, 5, 5)
 	_, _, _, wx, _ := withProviders(f)
 	s := f.mustSell("qr", payment.WeChatPay, nil, pastry(f))
 	prov, _ := f.s.Providers.Get(payment.WeChatPay)
