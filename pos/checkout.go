@@ -104,6 +104,11 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 	if err != nil {
 		return nil, err
 	}
+	if payment.IsRemote(prov) {
+		if err := payment.Configured(ctx, tx, communityID, prov.Name()); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, 0, len(in.Lines))
 	for i, l := range in.Lines {
 		if !orders.ValidID(l.ProductID) {
@@ -197,6 +202,17 @@ func (s *Service) Checkout(ctx context.Context, tx *sqlx.Tx, communityID string,
 		}
 		if out.Kind != Completed {
 			return nil, fmt.Errorf("pos: cash sale %s did not complete (%s %s)", o.Number, out.Kind, out.Reason)
+		}
+	} else if payment.IsRemote(prov) {
+		// A remote provider is called after commit (providers.go).
+		if err := recordRemoteCreate(ctx, tx, communityID, pay.ID, now); err != nil {
+			return nil, err
+		}
+		if _, err := jobs.Insert(ctx, tx, ExpireSaleArgs{CommunityID: communityID, OrderID: o.ID}, &jobs.InsertOpts{ScheduledAt: *expiresAt}); err != nil {
+			return nil, err
+		}
+		if err := notify(ctx, tx, communityID, o.ID, o.Status); err != nil {
+			return nil, err
 		}
 	} else {
 		created, err := prov.Create(ctx, tx, payment.CreateRequest{CommunityID: communityID, PaymentID: pay.ID, MerchantRef: pay.MerchantRef,

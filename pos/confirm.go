@@ -169,6 +169,11 @@ func (s *Service) hold(ctx context.Context, tx *sqlx.Tx, o *orders.Order, p *ord
 		}
 	}
 	slog.WarnContext(ctx, "payment held in suspense", "order", o.Number, "reason", reason, "amount", ev.Amount.String(), "source", ev.Source)
+	if s.autoRefunds(p.Provider, reason) {
+		if err := s.autoRefundHeld(ctx, tx, o, susp); err != nil {
+			return Outcome{}, err
+		}
+	}
 	return Outcome{Kind: HeldInSuspense, Reason: reason, Suspense: susp}, nil
 }
 

@@ -47,7 +47,12 @@ type fx struct {
 
 func setup(t testing.TB, pastryStock, cardStock int) *fx {
 	t.Helper()
-	d := dbtest.Open(t)
+	return setupOn(t, dbtest.Open(t), pastryStock, cardStock)
+}
+
+// setupOn is setup on a database of the test's choosing.
+func setupOn(t testing.TB, d *sqlx.DB, pastryStock, cardStock int) *fx {
+	t.Helper()
 	ctx := context.Background()
 	f := &fx{t: t, ctx: ctx, d: d}
 	ids := identity.New(d)

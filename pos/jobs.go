@@ -230,6 +230,9 @@ func (s *Service) RegisterWorkers(w *river.Workers, sandbox *payment.SandboxProv
 	river.AddWorker(w, &RefundWorker{S: s})
 	river.AddWorker(w, &SuspenseRefundWorker{S: s})
 	river.AddWorker(w, &SweepRefundsWorker{S: s})
+	river.AddWorker(w, &CreatePaymentWorker{S: s})
+	river.AddWorker(w, &PollSaleWorker{S: s})
+	river.AddWorker(w, &DownloadBillsWorker{S: s})
 	if sandbox != nil {
 		river.AddWorker(w, &DeliverWorker{Sandbox: sandbox})
 	}
@@ -245,5 +248,7 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 			func() (river.JobArgs, *river.InsertOpts) { return PollPaymentsArgs{}, nil }, nil),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepRefundsArgs{}, nil }, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return DownloadBillsArgs{}, nil }, nil),
 	}
 }

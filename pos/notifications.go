@@ -77,7 +77,25 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 	if p0.Provider != n.Provider {
 		return NotificationOutcome{}, apperr.NotFoundf("payment not found")
 	}
+	if prov, err := s.Providers.Get(n.Provider); err == nil {
+		var apply bool
+		if n, apply = s.freshRefundNotice(ctx, prov, n); !apply {
+			return NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}, nil
+		}
+	}
 	var out NotificationOutcome
+	if n.Type == payment.PaymentSucceeded && (p0.Status == orders.PaymentSucceeded || p0.Status == orders.PaymentHeld) {
+		// Already confirmed (committed): a further notification for the
+		// payment, repeated or with another id, is only recorded. No row
+		// lock is needed (settle would answer "already known"), so the
+		// many notifications a provider sends for one payment do not queue
+		// behind each other.
+		err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			_, err := orders.RecordNotification(ctx, tx, n, p0.ID, orders.NoteNoEffect)
+			return err
+		})
+		return NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}, err
+	}
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		out = NotificationOutcome{OrderID: p0.OrderID, Outcome: orders.NoteNoEffect}
 		o, p, err := lockSale(ctx, tx, p0.CommunityID, p0.OrderID)
@@ -105,11 +123,7 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 					"order", o.Number, "status", o.Status, "reason", res.Reason)
 			}
 		case payment.RefundSucceeded, payment.RefundFailed:
-			status := orders.PaymentSucceeded
-			if n.Type == payment.RefundFailed {
-				status = orders.PaymentFailed
-			}
-			changed, err := s.finishRefund(ctx, tx, o, n.RefundID, status, n.TxnID, "notified "+n.Type)
+			changed, err := s.applyRefundNotice(ctx, tx, o, p, n)
 			if err != nil {
 				return err
 			}

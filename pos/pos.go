@@ -31,6 +31,10 @@ type Service struct {
 	QRExpiry time.Duration
 	// Now is the clock.
 	Now func() time.Time
+	// AutoRefundSandbox gives sandbox money that arrived after its sale
+	// ended back by itself, as WeChat Pay and Alipay money always is (see
+	// autoRefunds); off, the treasurer decides.
+	AutoRefundSandbox bool
 }
 
 func (s *Service) now() time.Time {

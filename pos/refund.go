@@ -167,7 +167,7 @@ func (s *Service) submitRefund(ctx context.Context, communityID, refundID string
 	if err != nil {
 		return false, err
 	}
-	res, callErr := prov.Refund(ctx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
+	res, callErr := s.sendRefund(ctx, prov, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: r.ID,
 		Amount: r.Amount, Total: p.Amount, Reason: r.Reason})
 	status, ref, msg := res.Status, res.ProviderRef, ""
 	switch {

@@ -83,7 +83,7 @@ func (s *Service) SubmitSuspenseRefund(ctx context.Context, communityID, suspens
 	if err != nil {
 		return err
 	}
-	res, callErr := prov.Refund(ctx, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: susp.ID,
+	res, callErr := s.sendRefund(ctx, prov, payment.RefundRequest{PaymentID: p.ID, MerchantRef: p.MerchantRef, RefundID: susp.ID,
 		Amount: susp.Amount, Total: susp.Amount, Reason: "held payment returned"})
 	status, ref, msg := res.Status, res.ProviderRef, ""
 	switch {

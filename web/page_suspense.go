@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shelin/orders"
+	"shelin/pos"
 )
 
 // suspenseView is what templates/suspense.html shows.
@@ -20,6 +21,7 @@ type suspenseRow struct {
 	orders.Suspense
 	At   time.Time // created_at in the community's time zone
 	Open bool
+	Auto bool // refunded by the system (a late payment at WeChat Pay or Alipay)
 }
 
 // pageSuspense is GET /admin/{cid}/suspense: the treasurer's list of money
@@ -35,7 +37,11 @@ func (s *Server) pageSuspense(c *fiber.Ctx) error {
 	v := suspenseView{CommunityID: com.ID, Done: c.Query("done")}
 	loc := com.Location()
 	for _, it := range items {
-		v.Items = append(v.Items, suspenseRow{Suspense: it, At: it.CreatedAt.In(loc), Open: it.Status == orders.SuspenseOpen})
+		auto, err := pos.AutoRefunded(ctx, s.db, it.ID)
+		if err != nil {
+			return err
+		}
+		v.Items = append(v.Items, suspenseRow{Suspense: it, At: it.CreatedAt.In(loc), Open: it.Status == orders.SuspenseOpen, Auto: auto})
 	}
 	if v.Stuck, err = orders.StuckAwaiting(ctx, s.db, com.ID, time.Now().Add(-15*time.Minute), 100); err != nil {
 		return err

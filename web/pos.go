@@ -22,7 +22,11 @@ import (
 type posArea struct {
 	svc     *pos.Service
 	sandbox *payment.SandboxProvider
-	hub     *pos.Hub // nil without DatabaseURL: event streams poll instead
+	// The real providers, one merchant account per community (merchants).
+	wechat    *payment.WeChatProvider
+	alipay    *payment.AlipayProvider
+	merchants *payment.Merchants
+	hub       *pos.Hub // nil without DatabaseURL: event streams poll instead
 }
 
 // deviceCookie and deviceHeader carry a paired tablet's credential.
@@ -32,7 +36,11 @@ const (
 )
 
 func (s *Server) initPOS() {
-	providers := []payment.Provider{payment.CashProvider{}, payment.StaticProvider{}}
+	merchants := payment.NewMerchants(s.db, s.cfg.SecretKey)
+	hooks := strings.TrimRight(s.cfg.BaseURL, "/") + "/api/v1/webhooks/"
+	wechat := &payment.WeChatProvider{Merchants: merchants, Host: s.cfg.WeChatPayHost, NotifyURL: hooks + payment.WeChatPay}
+	alipay := &payment.AlipayProvider{Merchants: merchants, Gateway: s.cfg.AlipayGateway, NotifyURL: hooks + payment.Alipay}
+	providers := []payment.Provider{payment.CashProvider{}, payment.StaticProvider{}, wechat, alipay}
 	var sandbox *payment.SandboxProvider // nil unless Config.Sandbox: no simulated money in production
 	if s.cfg.Sandbox {
 		sandbox = &payment.SandboxProvider{BaseURL: s.cfg.BaseURL, Secret: []byte(s.cfg.SandboxSecret), DB: s.db, Enqueue: pos.EnqueueSandboxDelivery}
@@ -40,7 +48,7 @@ func (s *Server) initPOS() {
 	}
 	svc := &pos.Service{DB: s.db, Inventory: inventory.New(s.db), Fund: fund.New(s.db), Identity: s.ids, BaseURL: s.cfg.BaseURL,
 		Providers: payment.NewRegistry(providers...)}
-	s.pos = &posArea{svc: svc, sandbox: sandbox}
+	s.pos = &posArea{svc: svc, sandbox: sandbox, wechat: wechat, alipay: alipay, merchants: merchants}
 	svc.RegisterWorkers(s.workers, sandbox)
 	s.periodic = append(s.periodic, svc.PeriodicJobs()...)
 	if s.cfg.DatabaseURL != "" {

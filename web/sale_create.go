@@ -47,6 +47,7 @@ func (s *Server) createSale(c *fiber.Ctx) error {
 		return apperr.Field("approval_token", "only a discounted sale carries an approval token")
 	}
 	cid, user, dev := community(c).ID, currentUser(c), s.deviceID(c)
+	defer s.createRemoteQR(c, cid)
 	return s.idempotent(c, func(tx *sqlx.Tx) (int, any, error) {
 		approverID := ""
 		if discounted {

@@ -54,7 +54,7 @@ func (s *Server) saleEvents(c *fiber.Ctx) error {
 			fmt.Fprintf(w, "event: sale\ndata: %s\n\n", b)
 			return w.Flush() == nil
 		}
-		last := first.Status + first.RefundedTotal.String()
+		last := saleEventKey(first)
 		if !send(first) {
 			return
 		}
@@ -81,7 +81,7 @@ func (s *Server) saleEvents(c *fiber.Ctx) error {
 			if err != nil {
 				return
 			}
-			if now := v.Status + v.RefundedTotal.String(); now != last {
+			if now := saleEventKey(v); now != last {
 				last = now
 				if !send(v) {
 					return
@@ -90,4 +90,11 @@ func (s *Server) saleEvents(c *fiber.Ctx) error {
 		}
 	}))
 	return nil
+}
+
+// saleEventKey is what a sale's event stream reports a change of: its
+// status, what was refunded, and whether its QR has arrived (a WeChat Pay
+// or Alipay QR is created after the sale, see pos/providers.go).
+func saleEventKey(v saleJSON) string {
+	return v.Status + "/" + v.RefundedTotal.String() + "/" + fmt.Sprint(v.Payment.QRPayload != nil)
 }

@@ -23,7 +23,7 @@ var publicRoutes = []string{
 	"GET /img/:hash",
 	"GET /api/v1/public/:slug/fund", "GET /c/:slug", "GET /t/:token",
 	"POST /api/v1/pos/pair", "GET /api/v1/pos/device", "POST /api/v1/pos/pin-login",
-	"POST /api/v1/webhooks/sandbox", "GET /api/v1/receipts/:token", "GET /r/:token",
+	"POST /api/v1/webhooks/sandbox", "POST /api/v1/webhooks/wechatpay", "POST /api/v1/webhooks/alipay", "GET /api/v1/receipts/:token", "GET /r/:token",
 	"GET /pay/:token", "POST /pay/:token", "GET /pos",
 }
 

@@ -39,6 +39,11 @@ type Config struct {
 	// one in that header that is not a trusted proxy. Empty: the address of
 	// the connection, and the header is ignored.
 	TrustedProxies []netip.Prefix
+	// WeChatPayHost and AlipayGateway send the real providers' API calls
+	// elsewhere (SHELIN_WECHATPAY_HOST, SHELIN_ALIPAY_GATEWAY: a proxy, or
+	// the loopback fakes in tests); empty is the providers' own hosts.
+	WeChatPayHost string
+	AlipayGateway string
 }
 
 // ParseTrustedProxies reads SHELIN_TRUSTED_PROXIES: CIDRs or single

@@ -25,6 +25,8 @@ type config struct {
 	AdminPassword string
 	SecretKey     string
 	SandboxSecret string
+	WeChatPayHost string // SHELIN_WECHATPAY_HOST
+	AlipayGateway string // SHELIN_ALIPAY_GATEWAY
 	Sandbox       string // "on" or "off": the simulated payment provider
 	LogFormat     string
 	Migrate       bool
@@ -52,6 +54,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SandboxSecret, "sandbox-secret", envOr("SHELIN_SANDBOX_SECRET", ""), "HMAC key of the sandbox payment provider (env SHELIN_SANDBOX_SECRET)")
 	fs.StringVar(&c.Sandbox, "sandbox", envOr("SHELIN_SANDBOX", "off"), "on or off: the simulated payment provider, its wallet page /pay/… and its webhook; never on where real money is taken (env SHELIN_SANDBOX)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SHELIN_LOG_FORMAT", "json"), "log format: json or text (env SHELIN_LOG_FORMAT)")
+	fs.StringVar(&c.WeChatPayHost, "wechatpay-host", envOr("SHELIN_WECHATPAY_HOST", ""), "WeChat Pay API host, e.g. an egress proxy (env SHELIN_WECHATPAY_HOST; default https://api.mch.weixin.qq.com)")
+	fs.StringVar(&c.AlipayGateway, "alipay-gateway", envOr("SHELIN_ALIPAY_GATEWAY", ""), "Alipay gateway URL (env SHELIN_ALIPAY_GATEWAY; default Alipay's production or sandbox gateway, as each app is set up)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("SHELIN_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, CIDRs separated by commas, e.g. 10.0.0.0/8 (env SHELIN_TRUSTED_PROXIES; default none: the header is ignored)")
 }
 

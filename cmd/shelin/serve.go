@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, ready func()) error
 		return err
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, SecretKey: cfg.secretKey(), SandboxSecret: cfg.SandboxSecret, Sandbox: cfg.sandboxOn(), DatabaseURL: cfg.DatabaseURL,
-		Version: version, Logger: log, TrustedProxies: proxies}, d)
+		Version: version, Logger: log, TrustedProxies: proxies, WeChatPayHost: cfg.WeChatPayHost, AlipayGateway: cfg.AlipayGateway}, d)
 	if err != nil {
 		return err
 	}

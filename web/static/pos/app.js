@@ -71,7 +71,7 @@
   async function enterSell() {
     show('screen-sell');
     P.resumePending();
-    try { await P.loadCatalog(); await P.loadShift(); } catch (e) { if (!e.network) P.toast(P.errorText(e)); }
+    try { await P.loadCatalog(); await P.loadShift(); await P.loadProviders(); } catch (e) { if (!e.network) P.toast(P.errorText(e)); }
   }
 
   window.addEventListener('online', function () { P.online(true); });

@@ -74,6 +74,8 @@
     P.$('pay-cash').disabled = empty;
     P.$('pay-qr').disabled = empty || total === 0;
     P.$('pay-static').disabled = empty || total === 0;
+    P.$('pay-wechatpay').disabled = empty || total === 0;
+    P.$('pay-alipay').disabled = empty || total === 0;
   }
   P.clearCart = function () { cart = {}; discount = null; renderTiles(); renderCart(); };
   function lines() { return Object.keys(cart).map(function (id) { return { product_id: id, qty: cart[id] }; }); }
@@ -200,8 +202,12 @@
     P.awaitPayment(sale);
   };
   P.awaitPayment = function (sale) {
-    var img = P.authImg(P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR' }), sale.payment.qr_image_url);
-    var status = P.el('p', { class: 'qr-status', id: 'qr-status', text: P.t('scan') });
+    // A WeChat Pay or Alipay code is made after the sale (by the provider);
+    // until it arrives over the event stream the sheet says so.
+    var img = P.el('img', { class: 'qr-img', id: 'qr-img', alt: 'QR' });
+    if (sale.payment.qr_image_url) P.authImg(img, sale.payment.qr_image_url);
+    else img.style.visibility = 'hidden'; // keeps its place; no broken-image icon
+    var status = P.el('p', { class: 'qr-status', id: 'qr-status', text: P.t(sale.payment.qr_image_url || sale.payment.provider === 'static' ? 'scan' : 'qr.creating') });
     var nodes = [P.el('div', { class: 'qr-amount', id: 'qr-amount', text: P.yuan(sale.total) }),
       P.el('div', { class: 'qr-meta', text: P.state.stall.name + ' · ' + sale.number }), img, status];
     if (sale.payment.provider === 'sandbox') nodes.push(P.el('p', { class: 'sim', text: P.t('simulation') }));
@@ -231,8 +237,13 @@
       P.receiptSheet(s, false);
     }
     P.stopEvents = P.events(sale.id, function (s) {
+      if (s.payment && s.payment.qr_image_url && !img.dataset.shown) { img.dataset.shown = '1'; img.style.visibility = ''; P.authImg(img, s.payment.qr_image_url); status.textContent = P.t('scan'); }
       if (s.status === 'paid') paid(s);
-      else if (s.status === 'expired' || s.status === 'cancelled') { status.textContent = P.t('status.' + s.status); status.className = 'qr-status error'; }
+      else if (s.status === 'expired' || s.status === 'cancelled') {
+        // A WeChat Pay or Alipay code that never came: say so, not just "cancelled".
+        var noCode = !img.dataset.shown && !sale.payment.qr_image_url;
+        status.textContent = noCode ? P.t('qr.failed') : P.t('status.' + s.status); status.className = 'qr-status error';
+      }
     });
   };
 
@@ -257,7 +268,14 @@
     if (P.$('app').dataset.sandbox !== 'on') P.$('pay-qr').hidden = true;
     P.$('pay-qr').onclick = function () { P.qr('sandbox'); };
     P.$('pay-static').onclick = function () { P.qr('static'); };
+    P.$('pay-wechatpay').onclick = function () { P.qr('wechatpay'); };
+    P.$('pay-alipay').onclick = function () { P.qr('alipay'); };
     P.$('cart-clear').onclick = P.clearCart;
     P.$('cart-discount').onclick = P.discountSheet;
+  };
+  // The community's real providers (set up by an admin) get their own buttons.
+  P.loadProviders = async function () {
+    var r = await P.api('GET', P.base() + '/pos/providers');
+    ['wechatpay', 'alipay'].forEach(function (p) { P.$('pay-' + p).hidden = r.providers.indexOf(p) < 0; });
   };
 })(window.POS);
