@@ -385,7 +385,7 @@ func ExpireDue(ctx context.Context, q sqlx.QueryerContext, now time.Time, limit 
 		CommunityID string `db:"community_id"`
 		ID          string `db:"id"`
 	}
-	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM orders WHERE status='awaiting_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM orders WHERE status='awaiting_payment' AND channel = 'pos' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
 	return out, err
 }
 
@@ -395,12 +395,13 @@ type Ref struct {
 	ID          string `db:"id"`
 }
 
-// AwaitingQR lists orders awaiting a QR payment (other than the static
+// AwaitingQR lists stall orders (channel pos: a group-buy join polls and
+// settles through groupbuy) awaiting a QR payment (other than the static
 // 收款码, which nobody can query) created before a time, oldest first.
 func AwaitingQR(ctx context.Context, q sqlx.QueryerContext, before time.Time, limit int) ([]Ref, error) {
 	var out []Ref
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT o.community_id, o.id FROM orders o JOIN payments p ON p.order_id = o.id
-		WHERE o.status = 'awaiting_payment' AND p.method = 'qr' AND p.provider <> 'static' AND o.created_at < $1
+		WHERE o.status = 'awaiting_payment' AND o.channel = 'pos' AND p.method = 'qr' AND p.provider <> 'static' AND o.created_at < $1
 		ORDER BY o.created_at LIMIT $2`, before, limit)
 	return out, err
 }

@@ -31,6 +31,12 @@ type Service struct {
 	QRExpiry time.Duration
 	// Now is the clock.
 	Now func() time.Time
+	// Channels settle the payments of orders sold through another channel
+	// (orders.channel, e.g. "groupbuy"): a notification for such an order is
+	// handed to its channel's own confirmation path.
+	Channels map[string]ChannelNotifications
+	// Verifiers add their own invariants to Verify (group-buys).
+	Verifiers []Verifier
 }
 
 func (s *Service) now() time.Time {
