@@ -84,6 +84,14 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 		return nil, err
 	}
 	now := s.now()
+	// Refuse at once, without queueing on the campaign row, when it is
+	// plainly closed or full (the conditional UPDATE below decides).
+	if c0.Status != Open || !c0.Deadline.After(now) {
+		return nil, refuse("closed", 0, apperr.Conflictf("this group-buy is closed"))
+	}
+	if c0.Left() <= 0 {
+		return nil, refuse("full", 0, apperr.Conflictf("this group-buy is full"))
+	}
 	var c Campaign
 	err = tx.GetContext(ctx, &c, `UPDATE groupbuy_campaigns SET held_qty = held_qty + $2
 		WHERE id=$1 AND status='open' AND deadline > $3 AND held_qty + $2 <= max_qty RETURNING `+campaignCols, c0.ID, in.Qty, now)
