@@ -18,11 +18,25 @@
       pays[i].textContent = pays[i].textContent.replace(/¥[0-9.]+/, yuan(price * n));
     }
   }
+  // Step 3 repeats what was chosen: the deal × quantity = total, and who.
+  function summary() {
+    var el = document.getElementById('gb-summary');
+    var n = parseInt(qty.value, 10) || 1;
+    var phone = document.getElementById('gb-phone').value.replace(/\D/g, '');
+    var masked = phone.length >= 7 ? phone.slice(0, 3) + '****' + phone.slice(-4) : phone;
+    el.textContent = el.dataset.title + ' × ' + n + ' = ' + yuan(price * n) + ' · ' +
+      document.getElementById('gb-name').value + ' ' + masked;
+  }
   function show(n) {
     var steps = form.querySelectorAll('.gb-step');
     for (var i = 0; i < steps.length; i++) steps[i].classList.toggle('on', steps[i].dataset.step === String(n));
-    var first = form.querySelector('.gb-step.on input:not([type=hidden]), .gb-step.on button');
-    if (first && n > 1) first.focus();
+    if (String(n) === '3') summary();
+    var on = form.querySelector('.gb-step.on');
+    if (on && n > 1) {
+      on.scrollIntoView({ block: 'start' });
+      var first = on.querySelector('input, button');
+      if (first) first.focus({ preventScroll: true });
+    }
   }
   if (form) {
     root.classList.add('js');
