@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"shelin/fund"
+	"shelin/groupbuy"
 	"shelin/identity"
 	"shelin/inventory"
 	"shelin/pos"
@@ -23,6 +24,7 @@ func cmdVerify(name string, args []string) error {
 	}
 	defer d.Close()
 	svc := &pos.Service{DB: d, Inventory: inventory.New(d), Fund: fund.New(d)}
+	svc.Verifiers = []pos.Verifier{&groupbuy.Service{DB: d}} // group-buys' own invariants
 	reports, ids, err := svc.VerifyAll(ctx)
 	if err != nil {
 		return err
