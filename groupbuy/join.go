@@ -83,6 +83,10 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	if err != nil {
 		return nil, err
 	}
+	p, err := s.Inventory.Product(ctx, tx, c0.CommunityID, c0.ProductID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	// Refuse at once, without queueing on the campaign row, when it is
 	// plainly closed or full (the conditional UPDATE below decides).
@@ -122,10 +126,6 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 			return nil, refuse("per_person", left, apperr.Field("qty", "each neighbour may take %d; %d more for this number", *c.PerPersonMax, left))
 		}
 	}
-	p, err := s.Inventory.Product(ctx, tx, c.CommunityID, c.ProductID)
-	if err != nil {
-		return nil, err
-	}
 	expires := now.Add(s.joinTTL())
 	if expires.After(c.Deadline) {
 		expires = c.Deadline
@@ -160,37 +160,29 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 		}
 		resID = res.ID
 	}
-	code, err := freshCode(ctx, tx, c.ID)
-	if err != nil {
-		return nil, err
-	}
+	// The pickup code is drawn at random; a code already used in the
+	// campaign (the campaign row is locked: nobody else draws now) is drawn
+	// again.
 	var j Join
-	if err := tx.GetContext(ctx, &j, `INSERT INTO groupbuy_joins (community_id, campaign_id, order_id, payment_id, token, name, phone, building,
-			qty, amount, status, pickup_code, reservation_id, expires_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13) RETURNING `+joinCols,
-		c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, code, resID, expires); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		err := tx.GetContext(ctx, &j, `INSERT INTO groupbuy_joins (community_id, campaign_id, order_id, payment_id, token, name, phone, building,
+				qty, amount, status, pickup_code, reservation_id, expires_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)
+			ON CONFLICT (campaign_id, pickup_code) DO NOTHING RETURNING `+joinCols,
+			c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, pickupCode(), resID, expires)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if attempt >= 50 {
+			return nil, apperr.Conflictf("no free pickup code left in this group-buy")
+		}
 	}
 	if _, err := jobs.Insert(ctx, tx, ExpireJoinArgs{CommunityID: c.CommunityID, JoinID: j.ID},
 		&jobs.InsertOpts{ScheduledAt: expires, MaxAttempts: 25}); err != nil {
 		return nil, err
 	}
 	return &Joined{Join: &j, Campaign: &c, Order: o, Payment: pay}, nil
-}
-
-// freshCode draws a pickup code not yet used in the campaign (the campaign
-// row is locked, so no other join draws at the same time).
-func freshCode(ctx context.Context, tx *sqlx.Tx, campaignID string) (string, error) {
-	for range 50 {
-		code := pickupCode()
-		var taken bool
-		if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM groupbuy_joins WHERE campaign_id=$1 AND pickup_code=$2)`,
-			campaignID, code); err != nil {
-			return "", err
-		}
-		if !taken {
-			return code, nil
-		}
-	}
-	return "", apperr.Conflictf("no free pickup code left in this group-buy")
 }

@@ -26,6 +26,8 @@ Usage:
                               and stock against the ledger, in one snapshot each
   shelin ledger verify        the same (alias)
   shelin stock verify         check every stock level against its movements and lots
+  shelin bench groupbuy-rush  2,000 neighbours join a group-buy capped at 500 at once (a
+                              scratch community); prints the time, pays every held join, verifies
   shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
 
@@ -56,6 +58,8 @@ func main() {
 		err = cmdLedger(args)
 	case "stock":
 		err = cmdStock(args)
+	case "bench":
+		err = cmdBench(args)
 	case "healthcheck":
 		err = cmdHealthcheck()
 	case "version", "--version", "-v":
