@@ -148,3 +148,12 @@ func (s *Server) earmarksPerUnit(ctx context.Context, cid string, amount money.A
 	}
 	return out
 }
+
+// The 邻长's home page starts with their group-buys; admins and treasurers
+// find them too.
+func init() {
+	gb := homeLink{"home.groupbuys", "/admin/{cid}/groupbuys", "home.groupbuys.hint"}
+	homeLinks[identity.Leader] = append([]homeLink{gb}, homeLinks[identity.Leader]...)
+	homeLinks[identity.Admin] = append(homeLinks[identity.Admin], gb)
+	homeLinks[identity.Treasurer] = append(homeLinks[identity.Treasurer], gb)
+}

@@ -98,6 +98,33 @@ func TestGroupBuyJoinOnAPhone(t *testing.T) {
 	}
 	step("poster", chromedp.EmulateViewport(800, 1280), chromedp.Navigate(c["poster_url"].(string)), chromedp.WaitVisible("#gb-poster-qr"))
 	screenshot(t, phone, "gb-poster-800x1280")
+
+	// The 邻长 on their phone: my group-buys, settle, check the code once.
+	step("leader sign-in", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(p.URL+"/login"), chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#login", p.Users[identity.Leader].Login), chromedp.SendKeys("#password", testPassword),
+		chromedp.Click("#login-submit"), chromedp.WaitVisible("#home-links"))
+	step("list", chromedp.Navigate(p.URL+"/admin/"+p.Com.ID+"/groupbuys"), chromedp.WaitVisible("#gb-create"))
+	screenshot(t, phone, "gb-leader-390x844-1-list")
+	step("detail", chromedp.Navigate(p.URL+"/admin/"+p.Com.ID+"/groupbuys/"+c["id"].(string)), chromedp.WaitVisible("#gb-joins"))
+	if got := text("#gb-joins"); !strings.Contains(got, "138****8000") || strings.Contains(got, "13800138000") {
+		t.Fatalf("leader's joins %q", got)
+	}
+	step("settle", chromedp.Click("#gb-settle-submit"), chromedp.WaitVisible("#gb-pickup"))
+	if got := text("#gb-d-msg"); !strings.Contains(got, "已成团") {
+		t.Fatalf("settled message %q", got)
+	}
+	step("reload", chromedp.Navigate(p.URL+"/admin/"+p.Com.ID+"/groupbuys/"+c["id"].(string)), chromedp.WaitVisible("#gb-pickup"))
+	step("pickup", chromedp.SendKeys("#gb-code-in", strings.TrimSpace(code)), chromedp.Click("#gb-pickup-submit"), chromedp.WaitVisible("#gb-d-msg"))
+	if got := text("#gb-d-msg"); !strings.Contains(got, "张桂兰") {
+		t.Fatalf("pickup message %q", got)
+	}
+	screenshot(t, phone, "gb-leader-390x844-2-picked")
+	step("again", chromedp.SendKeys("#gb-code-in", strings.TrimSpace(code)), chromedp.Click("#gb-pickup-submit"), chromedp.WaitVisible("#gb-error"))
+	if got := text("#gb-error"); !strings.Contains(got, "已经用过") {
+		t.Fatalf("second pickup %q", got)
+	}
+	screenshot(t, phone, "gb-leader-390x844-3-used")
 }
 
 func joinPhones(list map[string]any) []string {
