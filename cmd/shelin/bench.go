@@ -65,9 +65,9 @@ func cmdBench(args []string) error {
 // rushResult is what a rush measured.
 type rushResult struct {
 	Joins, Cap, Held, Full int
-	Rush, Pay                  time.Duration
-	OK                         bool
-	Problems                   []string
+	Rush, Pay              time.Duration
+	OK                     bool
+	Problems               []string
 }
 
 func (r rushResult) String() string {
