@@ -91,6 +91,10 @@ func (s *Service) Create(ctx context.Context, tx *sqlx.Tx, communityID string, i
 		in.Deadline, in.PickupPoint, in.PickupFrom, in.PickupUntil, strings.TrimSpace(in.MicroGrid), loc, nullable(in.CreatedBy)); err != nil {
 		return nil, err
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO groupbuy_slots (campaign_id, n) SELECT $1, n FROM generate_series(1, $2) AS n`,
+		c.ID, c.MaxQty); err != nil {
+		return nil, err
+	}
 	if _, err := jobs.Insert(ctx, tx, SettleArgs{CommunityID: communityID, CampaignID: c.ID},
 		&jobs.InsertOpts{ScheduledAt: c.Deadline, MaxAttempts: 50}); err != nil {
 		return nil, err
@@ -135,8 +139,21 @@ func (s *Service) ByToken(ctx context.Context, q sqlx.QueryerContext, token stri
 	return getCampaign(ctx, q, `token=$1`, token)
 }
 
+// shareCampaign holds a campaign row FOR SHARE (joins, payments, expiry,
+// refunds): many at once, none while it settles.
+// Its status is as committed; its held and paid figures are of the
+// statement's snapshot (only the settlement needs them exact: lockCampaign).
+func shareCampaign(ctx context.Context, tx *sqlx.Tx, id string) (*Campaign, error) {
+	return getCampaign(ctx, tx, `id=$1 FOR SHARE`, id)
+}
+
+// lockCampaign holds a campaign row FOR UPDATE (the settlement) and reads it
+// afresh once every join and payment in flight has committed.
 func lockCampaign(ctx context.Context, tx *sqlx.Tx, id string) (*Campaign, error) {
-	return getCampaign(ctx, tx, `id=$1 FOR UPDATE`, id)
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM groupbuy_campaigns WHERE id=$1 FOR UPDATE`, id); err != nil {
+		return nil, err
+	}
+	return getCampaign(ctx, tx, `id=$1`, id)
 }
 
 // List returns a community's campaigns, newest first; createdBy limits them

@@ -30,7 +30,7 @@ func (s *Service) lockJoin(ctx context.Context, tx *sqlx.Tx, joinID string) (*lo
 	if err != nil {
 		return nil, err
 	}
-	c, err := lockCampaign(ctx, tx, j0.CampaignID)
+	c, err := shareCampaign(ctx, tx, j0.CampaignID)
 	if err != nil {
 		return nil, err
 	}
@@ -132,9 +132,6 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, l *locked, ev eviden
 		if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_joins SET status='paid', paid_at=$2 WHERE id=$1`, j.ID, now); err != nil {
 			return "", err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_campaigns SET paid_qty = paid_qty + $2 WHERE id=$1`, c.ID, j.Qty); err != nil {
-			return "", err
-		}
 		if _, err := s.Fund.PostTransfer(ctx, tx, fund.Transfer{CommunityID: c.CommunityID, SourceKind: "groupbuy_join_paid", SourceID: j.ID,
 			SourceRef: o.Number, Debit: fund.ProviderClearing(p.Provider), Credit: fund.GroupBuyEscrow(), Amount: p.Amount,
 			Memo: "group-buy join paid: " + c.Title, At: now}); err != nil {
@@ -207,7 +204,7 @@ func (s *Service) endPending(ctx context.Context, tx *sqlx.Tx, l *locked, status
 	if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_joins SET status='expired' WHERE id=$1`, l.j.ID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_campaigns SET held_qty = held_qty - $2 WHERE id=$1`, l.c.ID, l.j.Qty); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_slots SET join_id = NULL WHERE campaign_id=$1 AND join_id=$2`, l.c.ID, l.j.ID); err != nil {
 		return err
 	}
 	l.j.Status = JoinExpired

@@ -27,10 +27,13 @@
 //     payment held, as for a stall sale) and refunded through the same outbox.
 //
 // Capacity (max_qty) and the per-person limit hold under any concurrency: a
-// join raises the campaign's held quantity with one conditional UPDATE of
-// the campaign row (CHECK held_qty <= max_qty as the last word), and the
-// per-person sum is read under that row lock. Lock order everywhere:
-// campaign, then order, then payment, then join.
+// campaign has one slot row per unit and a join claims free slots with FOR
+// UPDATE SKIP LOCKED (never more units than slots, and no hot row: joins
+// commit side by side); the per-person sum is read under an advisory lock of
+// (campaign, phone). Joins, payments and expiry hold the campaign row FOR
+// SHARE; the settlement takes it FOR UPDATE, so it sees every join that
+// committed and no join starts while it runs. Lock order everywhere:
+// campaign, then order, then payment, then join, then its slots.
 //
 // The package never imports Fiber or web; pos routes a notification for a
 // group-buy order here through pos.ChannelNotifications.
@@ -126,15 +129,19 @@ type Campaign struct {
 	MicroGrid    string       `db:"micro_grid" json:"micro_grid"`
 	LocationID   *string      `db:"location_id" json:"location_id"`
 	Status       string       `db:"status" json:"status"`
-	HeldQty      int          `db:"held_qty" json:"held_qty"`
-	PaidQty      int          `db:"paid_qty" json:"paid_qty"`
+	// HeldQty: units held by pending and paid joins (slots claimed).
+	HeldQty int `db:"held_qty" json:"held_qty"`
+	// PaidQty: units whose money arrived while the join could take it.
+	PaidQty int `db:"paid_qty" json:"paid_qty"`
 	CreatedBy    *string      `db:"created_by" json:"-"`
 	CreatedAt    time.Time    `db:"created_at" json:"created_at"`
 	SettledAt    *time.Time   `db:"settled_at" json:"settled_at"`
 }
 
 const campaignCols = `id, community_id, token, title, description, product_id, price, fund_per_unit, min_qty, max_qty, per_person_max,
-	deadline, pickup_point, pickup_from, pickup_until, micro_grid, location_id, status, held_qty, paid_qty, created_by, created_at, settled_at`
+	deadline, pickup_point, pickup_from, pickup_until, micro_grid, location_id, status, created_by, created_at, settled_at,
+	(SELECT count(*) FROM groupbuy_slots s WHERE s.campaign_id = groupbuy_campaigns.id AND s.join_id IS NOT NULL) AS held_qty,
+	(SELECT COALESCE(sum(j.qty), 0) FROM groupbuy_joins j WHERE j.campaign_id = groupbuy_campaigns.id AND j.paid_at IS NOT NULL) AS paid_qty`
 
 // SupplierPerUnit is what each unit pays the supplier: the price less the
 // fund's share.
@@ -205,6 +212,16 @@ func MaskName(n string) string {
 		rest = 1
 	}
 	return string(r) + strings.Repeat("*", rest)
+}
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // pickupCode returns a random 6-digit code.

@@ -95,8 +95,11 @@ func TestRush(t *testing.T) {
 		t.Fatalf("a join on a full campaign: %v", err)
 	}
 	f.advance(16 * time.Minute)
-	exp, err := f.gb.SweepExpired(f.ctx, 1000)
-	if err != nil {
+	if _, err := f.gb.SweepExpired(f.ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	var exp int
+	if err := f.d.GetContext(f.ctx, &exp, `SELECT count(*) FROM groupbuy_joins WHERE campaign_id=$1 AND status='expired'`, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	if exp != 200 {
@@ -180,7 +183,7 @@ func TestPerPersonLimit(t *testing.T) {
 		{groupbuy.JoinInput{Name: "", Phone: "13800001111", Qty: 1, Provider: "sandbox"}, "name"},
 		{groupbuy.JoinInput{Name: "李", Phone: "13800001111", Qty: 0, Provider: "sandbox"}, "qty"},
 		{groupbuy.JoinInput{Name: "李", Phone: "13800001111", Qty: 1, Provider: "cash"}, "provider"},
-		{groupbuy.JoinInput{Name: "李", Phone: "13800001111", Qty: 101, Provider: "sandbox"}, "left"},
+		{groupbuy.JoinInput{Name: "李", Phone: "13800001111", Qty: 4, Provider: "sandbox"}, "per_person"},
 	} {
 		_, err := f.join(c, tc.in.Name, tc.in.Phone, "", tc.in.Qty)
 		if tc.in.Provider != "sandbox" {
@@ -190,4 +193,25 @@ func TestPerPersonLimit(t *testing.T) {
 			t.Errorf("%+v: %v, want %s", tc.in, err, tc.want)
 		}
 	}
+}
+
+// TestLeftAndFull: asking for more than is left says how many are left.
+func TestLeftAndFull(t *testing.T) {
+	f := setup(t)
+	c := f.campaign(1, 5, nil, nil)
+	f.mustJoin(c, "甲", "13500000001", "1号楼", 3)
+	if _, err := f.join(c, "乙", "13500000002", "1号楼", 3); refusal(err) != "left" {
+		t.Fatalf("3 of 2 left: %v", err)
+	} else {
+		var r *groupbuy.Refusal
+		errors.As(err, &r)
+		if r.N != 2 {
+			t.Fatalf("left %d", r.N)
+		}
+	}
+	f.mustJoin(c, "乙", "13500000002", "1号楼", 2)
+	if _, err := f.join(c, "丙", "13500000003", "1号楼", 1); refusal(err) != "full" {
+		t.Fatalf("full: %v", err)
+	}
+	f.verify()
 }

@@ -52,10 +52,12 @@ func NormalizePhone(p string) string {
 	return d
 }
 
-// Join records a neighbour's join in the caller's transaction: the
-// campaign's capacity is claimed with one conditional UPDATE of its row
-// (whoever comes when it is full is refused, whatever the concurrency), the
-// per-person limit is checked under that row lock, then the order, its
+// Join records a neighbour's join in the caller's transaction: the campaign
+// row is held FOR SHARE (no settlement meanwhile), the per-person limit is
+// checked under an advisory lock of (campaign, phone), qty free slots are
+// claimed with SKIP LOCKED (whoever comes when none is left is refused,
+// whatever the concurrency), then the order (numbered from the group-buy
+// sequence, not the community's daily counter), its
 // payment at the provider (a local create, like a stall sale), the stock
 // (when the campaign holds stock) and the join with its pickup code are
 // written, and the join's expiry is scheduled.
@@ -79,43 +81,29 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	if prov.Method() != "qr" || prov.Name() == payment.Static {
 		return nil, refuse("provider", 0, apperr.Field("provider", "pay a group-buy with sandbox, wechatpay or alipay"))
 	}
-	c0, err := s.ByToken(ctx, tx, token)
+	if !tokenRe.MatchString(token) {
+		return nil, apperr.NotFoundf("group-buy not found")
+	}
+	// The campaign row is held FOR SHARE: no settlement while this join is
+	// written, and its status is as committed (held/paid figures are of this
+	// statement's snapshot, enough to refuse a plainly full campaign at once).
+	cp, err := getCampaign(ctx, tx, `token=$1 FOR SHARE`, token)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Inventory.Product(ctx, tx, c0.CommunityID, c0.ProductID)
-	if err != nil {
-		return nil, err
-	}
+	c := *cp
 	now := s.now()
-	// Refuse at once, without queueing on the campaign row, when it is
-	// plainly closed or full (the conditional UPDATE below decides).
-	if c0.Status != Open || !c0.Deadline.After(now) {
+	if c.Status != Open || !c.Deadline.After(now) {
 		return nil, refuse("closed", 0, apperr.Conflictf("this group-buy is closed"))
 	}
-	if c0.Left() <= 0 {
+	if c.Left() <= 0 {
 		return nil, refuse("full", 0, apperr.Conflictf("this group-buy is full"))
 	}
-	var c Campaign
-	err = tx.GetContext(ctx, &c, `UPDATE groupbuy_campaigns SET held_qty = held_qty + $2
-		WHERE id=$1 AND status='open' AND deadline > $3 AND held_qty + $2 <= max_qty RETURNING `+campaignCols, c0.ID, in.Qty, now)
-	if errors.Is(err, sql.ErrNoRows) {
-		cur, err := getCampaign(ctx, tx, `id=$1`, c0.ID)
-		if err != nil {
+	if c.PerPersonMax != nil {
+		// One neighbour's joins of a campaign queue here, nobody else's.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "groupbuy:"+c.ID+":"+in.Phone); err != nil {
 			return nil, err
 		}
-		if cur.Status != Open || !cur.Deadline.After(now) {
-			return nil, refuse("closed", 0, apperr.Conflictf("this group-buy is closed"))
-		}
-		if cur.Left() <= 0 {
-			return nil, refuse("full", 0, apperr.Conflictf("this group-buy is full"))
-		}
-		return nil, refuse("left", cur.Left(), apperr.Field("qty", "only %d left", cur.Left()))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if c.PerPersonMax != nil {
 		var have int
 		if err := tx.GetContext(ctx, &have, `SELECT COALESCE(sum(qty),0) FROM groupbuy_joins WHERE campaign_id=$1 AND phone=$2
 			AND status IN ('pending','paid','confirmed')`, c.ID, in.Phone); err != nil {
@@ -126,11 +114,34 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 			return nil, refuse("per_person", left, apperr.Field("qty", "each neighbour may take %d; %d more for this number", *c.PerPersonMax, left))
 		}
 	}
+	// Claim qty free slots; slots that other joins are claiming right now
+	// are skipped, never waited for.
+	joinID := newID()
+	var got []int
+	if err := tx.SelectContext(ctx, &got, `WITH free AS (
+			SELECT n FROM groupbuy_slots WHERE campaign_id=$1 AND join_id IS NULL ORDER BY n LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE groupbuy_slots s SET join_id=$3 FROM free WHERE s.campaign_id=$1 AND s.n=free.n RETURNING s.n`, c.ID, in.Qty, joinID); err != nil {
+		return nil, err
+	}
+	if len(got) < in.Qty {
+		if len(got) == 0 {
+			return nil, refuse("full", 0, apperr.Conflictf("this group-buy is full"))
+		}
+		return nil, refuse("left", len(got), apperr.Field("qty", "only %d left", len(got)))
+	}
+	p, err := s.Inventory.Product(ctx, tx, c.CommunityID, c.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	var seq int
+	if err := tx.GetContext(ctx, &seq, `SELECT nextval('groupbuy_order_seq')`); err != nil {
+		return nil, err
+	}
 	expires := now.Add(s.joinTTL())
 	if expires.After(c.Deadline) {
 		expires = c.Deadline
 	}
-	o, err := orders.Create(ctx, tx, orders.New{CommunityID: c.CommunityID, Channel: Channel, Prefix: "GB",
+	o, err := orders.Create(ctx, tx, orders.New{CommunityID: c.CommunityID, Channel: Channel, Prefix: "GB", Seq: seq,
 		Lines: []orders.NewLine{{ProductID: p.ID, Name: p.Name, Qty: in.Qty, UnitPrice: c.Price, UnitCost: c.SupplierPerUnit()}}})
 	if err != nil {
 		return nil, err
@@ -165,11 +176,11 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	// again.
 	var j Join
 	for attempt := 0; ; attempt++ {
-		err := tx.GetContext(ctx, &j, `INSERT INTO groupbuy_joins (community_id, campaign_id, order_id, payment_id, token, name, phone, building,
+		err := tx.GetContext(ctx, &j, `INSERT INTO groupbuy_joins (id, community_id, campaign_id, order_id, payment_id, token, name, phone, building,
 				qty, amount, status, pickup_code, reservation_id, expires_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)
+			VALUES ($14,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)
 			ON CONFLICT (campaign_id, pickup_code) DO NOTHING RETURNING `+joinCols,
-			c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, pickupCode(), resID, expires)
+			c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, pickupCode(), resID, expires, joinID)
 		if err == nil {
 			break
 		}

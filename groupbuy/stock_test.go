@@ -39,7 +39,7 @@ func TestStockHeldCampaign(t *testing.T) {
 	}
 	ok := mk(3)
 	a := f.mustJoin(ok, "甲", "13600000001", "1号楼", 2)
-	f.mustJoin(ok, "乙", "13600000002", "1号楼", 2)
+	b := f.mustJoin(ok, "乙", "13600000002", "1号楼", 2)
 	if _, err := f.join(ok, "丙", "13600000003", "1号楼", 2); !apperr.Is(err, apperr.InsufficientStock) {
 		t.Fatalf("joining beyond the stock: %v", err)
 	}
@@ -48,8 +48,11 @@ func TestStockHeldCampaign(t *testing.T) {
 	}
 	f.pay(a)
 	f.advance(16 * time.Minute) // b never pays
-	if n, err := f.gb.SweepExpired(f.ctx, 10); err != nil || n != 1 {
-		t.Fatalf("expire: %d %v", n, err)
+	if _, err := f.gb.SweepExpired(f.ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.joinRow(b.Join.ID).Status; st != groupbuy.JoinExpired {
+		t.Fatalf("unpaid join %s", st)
 	}
 	if l := level(); l.Reserved != 2 || l.Available != 3 {
 		t.Fatalf("after expiry: %+v", l)

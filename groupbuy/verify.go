@@ -25,13 +25,15 @@ var checks = []struct{ name, sql string }{
 		FROM (SELECT sum(j.amount) FILTER (WHERE j.status IN ('paid','refunding')) AS total FROM groupbuy_joins j WHERE j.community_id = $1) h
 		LEFT JOIN ledger_accounts a ON a.community_id = $1 AND a.kind = 'groupbuy_escrow' AND a.key = ''
 		WHERE COALESCE(-a.balance, 0) <> COALESCE(h.total, 0)`},
-	{"group-buy quantities differ from the joins", `
-		SELECT c.title || ' (' || c.id || '): held ' || c.held_qty || '/' || COALESCE(sum(j.qty) FILTER (WHERE j.status = 'pending' OR j.paid_at IS NOT NULL), 0)
-			|| ', paid ' || c.paid_qty || '/' || COALESCE(sum(j.qty) FILTER (WHERE j.paid_at IS NOT NULL), 0)
-		FROM groupbuy_campaigns c LEFT JOIN groupbuy_joins j ON j.campaign_id = c.id
-		WHERE c.community_id = $1 GROUP BY c.id
-		HAVING c.held_qty <> COALESCE(sum(j.qty) FILTER (WHERE j.status = 'pending' OR j.paid_at IS NOT NULL), 0)
-			OR c.paid_qty <> COALESCE(sum(j.qty) FILTER (WHERE j.paid_at IS NOT NULL), 0)`},
+	{"group-buy join holds other slots than its quantity", `
+		SELECT o.number || ' (join ' || j.id || ', ' || j.status || '): qty ' || j.qty || ', slots ' || COALESCE(s.n, 0)
+		FROM groupbuy_joins j JOIN orders o ON o.id = j.order_id
+		LEFT JOIN (SELECT join_id, count(*) AS n FROM groupbuy_slots WHERE join_id IS NOT NULL GROUP BY join_id) s ON s.join_id = j.id
+		WHERE j.community_id = $1 AND COALESCE(s.n, 0) <> CASE WHEN j.status = 'pending' OR j.paid_at IS NOT NULL THEN j.qty ELSE 0 END`},
+	{"group-buy with other slots than its maximum", `
+		SELECT c.title || ' (' || c.id || '): max ' || c.max_qty || ', slots ' || count(s.n)
+		FROM groupbuy_campaigns c LEFT JOIN groupbuy_slots s ON s.campaign_id = c.id
+		WHERE c.community_id = $1 GROUP BY c.id HAVING count(s.n) <> c.max_qty`},
 	{"group-buy fund share differs from the campaign's", `
 		SELECT o.number || ': fund ' || fp.net || ', campaign ' || (j.qty * c.fund_per_unit)
 		FROM groupbuy_joins j JOIN groupbuy_campaigns c ON c.id = j.campaign_id JOIN orders o ON o.id = j.order_id

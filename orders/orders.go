@@ -123,7 +123,15 @@ type New struct {
 	// Fee is the provider's (estimated) fee on the whole order, spread over
 	// the lines like the discount.
 	Fee money.Amount
+	// Seq, when set, numbers the order "<prefix>-<Seq>" without the
+	// community's daily counter: group-buy joins draw it from a sequence of
+	// their own (from 1,000,000 up, a range the daily counter never
+	// reaches), so that a rush of joins does not queue on the counter row.
+	Seq int
 }
+
+// OwnSeqFloor is the least Seq a caller may give New.
+const OwnSeqFloor = 1000000
 
 var prefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,5}$`)
 
@@ -199,12 +207,20 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		return nil, err
 	}
 	var seq int
-	if err := tx.GetContext(ctx, &seq, `INSERT INTO order_number_counters (community_id, day, last) VALUES ($1,$2,1)
-		ON CONFLICT (community_id, day) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last`,
-		in.CommunityID, day.Day); err != nil {
-		return nil, err
+	var number string
+	if in.Seq != 0 {
+		if in.Seq < OwnSeqFloor {
+			return nil, fmt.Errorf("orders: an own sequence number must be at least %d", OwnSeqFloor)
+		}
+		seq, number = in.Seq, fmt.Sprintf("%s-%d", in.Prefix, in.Seq)
+	} else {
+		if err := tx.GetContext(ctx, &seq, `INSERT INTO order_number_counters (community_id, day, last) VALUES ($1,$2,1)
+			ON CONFLICT (community_id, day) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last`,
+			in.CommunityID, day.Day); err != nil {
+			return nil, err
+		}
+		number = fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
 	}
-	number := fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
 	var o Order
 	if err := tx.GetContext(ctx, &o, `INSERT INTO orders (community_id, channel, number, business_day, seq, status, subtotal, discount, total, receipt_token, created_by, expires_at)
 		VALUES ($1,$2,$3,$4,$5,'awaiting_payment',$6,$7,$8,$9,$10,$11) RETURNING `+orderCols,

@@ -3,10 +3,11 @@
 -- Charity group-buys (社邻益购): a 邻长's campaign, neighbours' joins, an
 -- all-or-nothing settlement at the deadline, pickups with a code.
 --
--- Capacity holds under any concurrency: held_qty (units of pending and paid
--- joins) is raised by one conditional UPDATE of the campaign row at join
--- time and can never pass max_qty (CHECK); per-person limits are checked
--- under the same row lock.
+-- Capacity holds under any concurrency: a campaign has max_qty slot rows
+-- (groupbuy_slots) and a join claims qty free ones with FOR UPDATE SKIP
+-- LOCKED, so there can never be more units held than slots, and joins do
+-- not queue on one hot row; per-person limits are checked under an
+-- advisory lock of (campaign, phone).
 CREATE TABLE groupbuy_campaigns (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     community_id   uuid NOT NULL REFERENCES communities(id),
@@ -28,8 +29,6 @@ CREATE TABLE groupbuy_campaigns (
     -- group-buys order from the supplier once the threshold is met)
     location_id    uuid REFERENCES locations(id),
     status         text NOT NULL DEFAULT 'open' CHECK (status IN ('open','succeeded','failed','closed')),
-    held_qty       integer NOT NULL DEFAULT 0 CHECK (held_qty >= 0 AND held_qty <= max_qty),
-    paid_qty       integer NOT NULL DEFAULT 0 CHECK (paid_qty >= 0 AND paid_qty <= held_qty),
     created_by     uuid REFERENCES users(id),
     created_at     timestamptz NOT NULL DEFAULT now(),
     settled_at     timestamptz,
@@ -74,6 +73,19 @@ CREATE TABLE groupbuy_joins (
 CREATE INDEX groupbuy_joins_campaign ON groupbuy_joins (campaign_id, status);
 CREATE INDEX groupbuy_joins_phone ON groupbuy_joins (campaign_id, phone);
 CREATE INDEX groupbuy_joins_pending ON groupbuy_joins (expires_at) WHERE status = 'pending';
+
+-- One row per unit a campaign can sell; join_id says which join holds it.
+CREATE TABLE groupbuy_slots (
+    campaign_id uuid NOT NULL REFERENCES groupbuy_campaigns(id),
+    n           integer NOT NULL CHECK (n >= 1),
+    join_id     uuid REFERENCES groupbuy_joins(id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (campaign_id, n)
+);
+CREATE INDEX groupbuy_slots_join ON groupbuy_slots (join_id) WHERE join_id IS NOT NULL;
+
+-- Join orders are numbered GB-<n> from this sequence (orders.New.Seq), not
+-- the community's daily counter: no hot row in a rush.
+CREATE SEQUENCE groupbuy_order_seq START 1000000 MINVALUE 1000000;
 
 -- The refund outbox of group-buys: a paid join of a failed campaign
 -- (kind failed: its money leaves escrow when the provider confirms) or a
