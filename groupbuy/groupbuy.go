@@ -132,10 +132,10 @@ type Campaign struct {
 	// HeldQty: units held by pending and paid joins (slots claimed).
 	HeldQty int `db:"held_qty" json:"held_qty"`
 	// PaidQty: units whose money arrived while the join could take it.
-	PaidQty int `db:"paid_qty" json:"paid_qty"`
-	CreatedBy    *string      `db:"created_by" json:"-"`
-	CreatedAt    time.Time    `db:"created_at" json:"created_at"`
-	SettledAt    *time.Time   `db:"settled_at" json:"settled_at"`
+	PaidQty   int        `db:"paid_qty" json:"paid_qty"`
+	CreatedBy *string    `db:"created_by" json:"-"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	SettledAt *time.Time `db:"settled_at" json:"settled_at"`
 }
 
 const campaignCols = `id, community_id, token, title, description, product_id, price, fund_per_unit, min_qty, max_qty, per_person_max,
