@@ -133,7 +133,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, l *locked, ev eviden
 			return "", err
 		}
 		if _, err := s.Fund.PostTransfer(ctx, tx, fund.Transfer{CommunityID: c.CommunityID, SourceKind: "groupbuy_join_paid", SourceID: j.ID,
-			SourceRef: o.Number, Debit: fund.ProviderClearing(p.Provider), Credit: fund.GroupBuyEscrow(), Amount: p.Amount,
+			SourceRef: o.Number, Debit: arrival(p), Credit: fund.GroupBuyEscrow(), Amount: p.Amount,
 			Memo: "group-buy join paid: " + c.Title, At: now}); err != nil {
 			return "", err
 		}
@@ -166,7 +166,7 @@ func (s *Service) hold(ctx context.Context, tx *sqlx.Tx, l *locked, ev evidence,
 	}
 	now := s.now()
 	if _, err := s.Fund.PostTransfer(ctx, tx, fund.Transfer{CommunityID: c.CommunityID, SourceKind: "suspense_hold", SourceID: susp.ID,
-		SourceRef: o.Number, Debit: fund.ProviderClearing(p.Provider), Credit: fund.RefundsPayable(), Amount: ev.Amount,
+		SourceRef: o.Number, Debit: arrival(p), Credit: fund.RefundsPayable(), Amount: ev.Amount,
 		Memo: reason, At: now}); err != nil {
 		return nil, err
 	}
@@ -225,4 +225,15 @@ func (s *Service) queueRefund(ctx context.Context, tx *sqlx.Tx, communityID, joi
 	}
 	_, err := jobs.Insert(ctx, tx, SubmitRefundArgs{CommunityID: communityID, RefundID: id}, &jobs.InsertOpts{MaxAttempts: 25})
 	return err
+}
+
+// arrival is where a join's money is: the provider's clearing account, or,
+// for a proxy join paid in cash to the 邻长, residents' collected cash
+// (contributions:cash) until the 邻长 hands it to the treasurer (Dr bank /
+// Cr contributions:cash, as for other collected cash).
+func arrival(p *orders.Payment) fund.AccountRef {
+	if p.Provider == payment.Cash {
+		return fund.Contributions("cash")
+	}
+	return fund.ProviderClearing(p.Provider)
 }

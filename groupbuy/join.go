@@ -24,6 +24,9 @@ type JoinInput struct {
 	Building string
 	Qty      int
 	Provider string // sandbox, wechatpay, alipay
+	// ProxyBy: a 邻长 records a neighbour without a smartphone who paid
+	// them in cash (Provider "cash"); the join is paid at once.
+	ProxyBy string
 }
 
 // Joined is a new join with its order and payment.
@@ -78,8 +81,10 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	if err != nil {
 		return nil, refuse("provider", 0, apperr.Field("provider", "payment provider %q is not available here", in.Provider))
 	}
-	if prov.Method() != "qr" || prov.Name() == payment.Static {
-		return nil, refuse("provider", 0, apperr.Field("provider", "pay a group-buy with sandbox, wechatpay or alipay"))
+	switch {
+	case prov.Name() == payment.Cash && in.ProxyBy != "":
+	case prov.Method() != "qr" || prov.Name() == payment.Static || in.ProxyBy != "":
+		return nil, refuse("provider", 0, apperr.Field("provider", "pay a group-buy with sandbox, wechatpay or alipay (cash only through the 邻长)"))
 	}
 	if !tokenRe.MatchString(token) {
 		return nil, apperr.NotFoundf("group-buy not found")
@@ -177,10 +182,11 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	var j Join
 	for attempt := 0; ; attempt++ {
 		err := tx.GetContext(ctx, &j, `INSERT INTO groupbuy_joins (id, community_id, campaign_id, order_id, payment_id, token, name, phone, building,
-				qty, amount, status, pickup_code, reservation_id, expires_at)
-			VALUES ($14,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)
+				qty, amount, status, pickup_code, reservation_id, expires_at, proxy_by)
+			VALUES ($14,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13,$15)
 			ON CONFLICT (campaign_id, pickup_code) DO NOTHING RETURNING `+joinCols,
-			c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, pickupCode(), resID, expires, joinID)
+			c.CommunityID, c.ID, o.ID, pay.ID, payment.Token(), in.Name, in.Phone, in.Building, in.Qty, o.Total, pickupCode(), resID, expires, joinID,
+			nullable(in.ProxyBy))
 		if err == nil {
 			break
 		}
@@ -194,6 +200,23 @@ func (s *Service) Join(ctx context.Context, tx *sqlx.Tx, token string, in JoinIn
 	if _, err := jobs.Insert(ctx, tx, ExpireJoinArgs{CommunityID: c.CommunityID, JoinID: j.ID},
 		&jobs.InsertOpts{ScheduledAt: expires, MaxAttempts: 25}); err != nil {
 		return nil, err
+	}
+	if in.ProxyBy != "" {
+		// The 邻长 holds the cash: the join is paid now, through the one
+		// confirmation path (its rows are new to this transaction).
+		l := &locked{c: &c, o: o, p: pay, j: &j}
+		if _, err := s.confirm(ctx, tx, l, evidence{Source: "cash", Amount: pay.Amount}); err != nil {
+			return nil, err
+		}
+		jj, err := getJoin(ctx, tx, `id=$1`, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		pp, err := orders.PaymentOf(ctx, tx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		j, pay = *jj, pp
 	}
 	return &Joined{Join: &j, Campaign: &c, Order: o, Payment: pay}, nil
 }

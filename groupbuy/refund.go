@@ -153,7 +153,7 @@ func (s *Service) finishRefund(ctx context.Context, tx *sqlx.Tx, l *locked, refu
 		}
 	}
 	if _, err := s.Fund.PostTransfer(ctx, tx, fund.Transfer{CommunityID: c.CommunityID, SourceKind: kind, SourceID: r.ID,
-		SourceRef: o.Number + "/R", Debit: from, Credit: fund.ProviderClearing(p.Provider), Amount: r.Amount,
+		SourceRef: o.Number + "/R", Debit: from, Credit: arrival(p), Amount: r.Amount,
 		Memo: "group-buy refund paid by " + p.Provider, At: s.now()}); err != nil {
 		return false, err
 	}

@@ -269,3 +269,72 @@ func mustBody(f *fx, j *groupbuy.Joined) []byte {
 	defer f.mu.Unlock()
 	return f.sent[j.Payment.MerchantRef]
 }
+
+// TestProxyJoin: a 邻长 records a neighbour without a smartphone who paid
+// in cash: the join is paid at once and the cash is owed by the 邻长
+// (contributions:cash) until handed over; a failed campaign gives it back.
+func TestProxyJoin(t *testing.T) {
+	f := setup(t)
+	owed := func() money.Amount {
+		var bal money.Amount
+		if err := f.d.GetContext(f.ctx, &bal, `SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE community_id=$1 AND kind='contributions' AND key='cash'), 0)`, f.cid); err != nil {
+			t.Fatal(err)
+		}
+		return bal
+	}
+	proxy := func(c *groupbuy.Campaign, qty int, by string) (*groupbuy.Joined, error) {
+		tx, err := f.d.BeginTxx(f.ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		j, err := f.gb.Join(f.ctx, tx, c.Token, groupbuy.JoinInput{Name: "刘奶奶", Phone: "13700001111", Building: "2号楼", Qty: qty, Provider: "cash", ProxyBy: by})
+		if err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+		return j, tx.Commit()
+	}
+	c := f.campaign(10, 20, nil, nil)
+	if _, err := proxy(c, 1, ""); refusal(err) != "provider" {
+		t.Fatalf("cash without a 邻长: %v", err)
+	}
+	j, err := proxy(c, 2, f.leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Join.Status != groupbuy.JoinPaid || j.Payment.Status != orders.PaymentSucceeded {
+		t.Fatalf("proxy join %s, payment %s", j.Join.Status, j.Payment.Status)
+	}
+	if got := owed(); !got.Equal(money.MustParse("60.00")) {
+		t.Fatalf("owed by the 邻长 %s", got)
+	}
+	f.verify()
+	if _, err := f.gb.Settle(f.ctx, f.cid, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gb.SweepRefunds(f.ctx, -time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.joinRow(j.Join.ID).Status; st != groupbuy.JoinRefunded {
+		t.Fatalf("after failure %s", st)
+	}
+	if got := owed(); !got.IsZero() {
+		t.Fatalf("owed after the refund %s", got)
+	}
+	// A succeeded campaign: the cash join's fund share is posted like any other.
+	ok := f.campaign(2, 20, nil, nil)
+	if _, err := proxy(ok, 2, f.leader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gb.Settle(f.ctx, f.cid, ok.ID); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.pos.Fund.FundSummary(f.ctx, f.d, f.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Balance.Equal(money.MustParse("10.00")) {
+		t.Fatalf("fund %s", sum.Balance)
+	}
+	f.verify()
+}

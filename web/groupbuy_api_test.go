@@ -156,6 +156,15 @@ func TestGroupBuyAPI(t *testing.T) {
 	if st, _ := p.call("POST", p.c()+"/groupbuys/"+id+"/pickups", leader, map[string]any{"code": code}); st != http.StatusConflict {
 		t.Fatalf("pickup before success: %d", st)
 	}
+	// 刘奶奶 has no smartphone: the 邻长 records her cash.
+	proxy := map[string]any{"name": "刘奶奶", "phone": "13700001111", "building": "2号楼", "qty": 1}
+	if st, _ := p.call("POST", p.c()+"/groupbuys/"+id+"/proxy-joins", p.Tokens[identity.Volunteer], proxy, "Idempotency-Key", "px-1"); st != http.StatusForbidden {
+		t.Fatalf("a volunteer records a cash join: %d", st)
+	}
+	st, px := p.call("POST", p.c()+"/groupbuys/"+id+"/proxy-joins", leader, proxy, "Idempotency-Key", "px-1")
+	if st != http.StatusCreated || px["status"] != "paid" || len(px["pickup_code"].(string)) != 6 || px["payment"].(map[string]any)["method"] != "cash" {
+		t.Fatalf("proxy join: %d %v", st, px)
+	}
 	st, settled := p.call("POST", p.c()+"/groupbuys/"+id+"/settle", leader, nil)
 	if st != http.StatusOK || settled["status"] != "succeeded" {
 		t.Fatalf("settle: %d %v", st, settled)
@@ -174,7 +183,7 @@ func TestGroupBuyAPI(t *testing.T) {
 		t.Fatalf("checklist: %d %s", st, csv)
 	}
 	st, fundNow := p.call("GET", p.c()+"/fund", p.Tokens[identity.Treasurer], nil)
-	if st != http.StatusOK || fundNow["balance"] != "24.00" {
+	if st != http.StatusOK || fundNow["balance"] != "32.00" {
 		t.Fatalf("fund: %d %v", st, fundNow)
 	}
 	st, v := p.call("GET", p.c()+"/ledger/verify", p.Tokens[identity.Treasurer], nil)

@@ -198,6 +198,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/communities/:cid/groupbuys/:id/joins", gbReaders, "A group-buy's joins (phones masked)", s.listGroupBuyJoins, false},
 		{"GET", "/api/v1/communities/:cid/groupbuys/:id/checklist.csv", gbReaders, "Pickup checklist by building (CSV)", s.groupBuyChecklistCSV, false},
 		{"POST", "/api/v1/communities/:cid/groupbuys/:id/settle", leaders, "Settle a group-buy now (once)", s.settleGroupBuy, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/proxy-joins", leaders, "Record a neighbour who paid the 邻长 in cash (idempotent)", s.createProxyJoin, false},
 		{"POST", "/api/v1/communities/:cid/groupbuys/:id/pickups", leaders, "Verify a pickup code (works once)", s.pickupGroupBuy, false},
 		{"GET", "/api/v1/groupbuys/:token", public, "A group-buy's deal and live progress (public link)", s.getPublicGroupBuy, false},
 		{"POST", "/api/v1/groupbuys/:token/joins", public, "Join a group-buy and get a payment (idempotent, no sign-in)", s.createGroupBuyJoin, false},
@@ -213,6 +214,7 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/:cid/groupbuys", leaders, "Create a group-buy from the page", s.pageGroupBuyCreate, true},
 		{"GET", "/admin/:cid/groupbuys/:id", gbReaders, "One group-buy: joins, settle, pickups, checklist", s.pageGroupBuy, true},
 		{"POST", "/admin/:cid/groupbuys/:id/settle", leaders, "Settle a group-buy from the page", s.pageGroupBuySettle, true},
+		{"POST", "/admin/:cid/groupbuys/:id/proxy", leaders, "Record a cash join for a neighbour from the page", s.pageGroupBuyProxy, true},
 		{"POST", "/admin/:cid/groupbuys/:id/pickup", leaders, "Verify a pickup code from the page", s.pageGroupBuyPickup, true},
 	}
 }
