@@ -36,6 +36,16 @@ type Settled struct {
 // that is no longer open is left as it is: settling twice, or on two
 // replicas at once, has one effect.
 func (s *Service) Settle(ctx context.Context, communityID, campaignID string) (*Settled, error) {
+	return s.settle(ctx, communityID, campaignID, false)
+}
+
+// Cancel closes an open campaign before its deadline (status closed): every
+// paid join is refunded as for a failed campaign, exactly once.
+func (s *Service) Cancel(ctx context.Context, communityID, campaignID string) (*Settled, error) {
+	return s.settle(ctx, communityID, campaignID, true)
+}
+
+func (s *Service) settle(ctx context.Context, communityID, campaignID string, cancel bool) (*Settled, error) {
 	var out *Settled
 	var toClose []*orders.Payment
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
@@ -56,7 +66,7 @@ func (s *Service) Settle(ctx context.Context, communityID, campaignID string) (*
 			ORDER BY order_id`, c.ID); err != nil {
 			return err
 		}
-		success := c.PaidQty >= c.MinQty
+		success := c.PaidQty >= c.MinQty && !cancel
 		now := s.now()
 		for i := range js {
 			l, err := s.lockRest(ctx, tx, c, &js[i])
@@ -85,8 +95,11 @@ func (s *Service) Settle(ctx context.Context, communityID, campaignID string) (*
 			}
 		}
 		status := Failed
-		if success {
+		switch {
+		case success:
 			status = Succeeded
+		case cancel:
+			status = Closed
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE groupbuy_campaigns SET status=$2, settled_at=$3 WHERE id=$1`, c.ID, status, now); err != nil {
 			return err

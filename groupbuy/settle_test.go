@@ -338,3 +338,26 @@ func TestProxyJoin(t *testing.T) {
 	}
 	f.verify()
 }
+
+// TestCancel: a 邻长 closes a campaign early: paid joins are refunded, the
+// campaign is closed, a second cancel or settle does nothing.
+func TestCancel(t *testing.T) {
+	f := setup(t)
+	c := f.campaign(1, 10, nil, nil)
+	j := f.mustJoin(c, "甲", "13300000001", "1号楼", 2)
+	f.pay(j)
+	r, err := f.gb.Cancel(f.ctx, f.cid, c.ID)
+	if err != nil || !r.Now || r.Campaign.Status != groupbuy.Closed || r.Refunding != 1 {
+		t.Fatalf("cancel: %+v %v", r, err)
+	}
+	if r, err := f.gb.Settle(f.ctx, f.cid, c.ID); err != nil || r.Now || r.Campaign.Status != groupbuy.Closed {
+		t.Fatalf("settle after cancel: %+v %v", r, err)
+	}
+	if _, err := f.gb.SweepRefunds(f.ctx, -time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.joinRow(j.Join.ID).Status; st != groupbuy.JoinRefunded {
+		t.Fatalf("join %s", st)
+	}
+	f.verify()
+}

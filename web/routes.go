@@ -198,6 +198,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/communities/:cid/groupbuys/:id/joins", gbReaders, "A group-buy's joins (phones masked)", s.listGroupBuyJoins, false},
 		{"GET", "/api/v1/communities/:cid/groupbuys/:id/checklist.csv", gbReaders, "Pickup checklist by building (CSV)", s.groupBuyChecklistCSV, false},
 		{"POST", "/api/v1/communities/:cid/groupbuys/:id/settle", leaders, "Settle a group-buy now (once)", s.settleGroupBuy, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/cancel", leaders, "Close a group-buy now and refund every paid join (once)", s.cancelGroupBuy, false},
 		{"POST", "/api/v1/communities/:cid/groupbuys/:id/proxy-joins", leaders, "Record a neighbour who paid the 邻长 in cash (idempotent)", s.createProxyJoin, false},
 		{"POST", "/api/v1/communities/:cid/groupbuys/:id/pickups", leaders, "Verify a pickup code (works once)", s.pickupGroupBuy, false},
 		{"GET", "/api/v1/groupbuys/:token", public, "A group-buy's deal and live progress (public link)", s.getPublicGroupBuy, false},

@@ -154,6 +154,15 @@ func seedGroupBuys(e *demoEnv) error {
 			return fmt.Errorf("open campaign join %d: %w", i, err)
 		}
 	}
+	// 刘奶奶 has no smartphone: the 邻长 records her cash (owed to the fund
+	// until handed to the treasurer).
+	if err := e.inTx(func(tx *sqlx.Tx) error {
+		_, err := k.gb.Join(ctx, tx, open.Token, groupbuy.JoinInput{Name: "刘奶奶", Phone: "13903718888", Building: "2号楼1单元", Qty: 2,
+			Provider: payment.Cash, ProxyBy: leader})
+		return err
+	}); err != nil {
+		return err
+	}
 	// One neighbour is still paying (a pending join holds its can).
 	if _, err := k.join(ctx, e.db, open.Token, groupbuy.JoinInput{Name: "孙丽娟", Phone: "13903719999", Building: "9号楼3单元", Qty: 1,
 		Provider: payment.Sandbox}); err != nil {
