@@ -39,6 +39,7 @@ func cmdBench(args []string) error {
 	cfg.register(fs)
 	joins := fs.Int("joins", 2000, "neighbours joining at once")
 	capQty := fs.Int("cap", 500, "the campaign's maximum quantity")
+	conns := fs.Int("conns", 20, "database connections")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -54,6 +55,8 @@ func cmdBench(args []string) error {
 		return err
 	}
 	defer d.Close()
+	d.SetMaxOpenConns(*conns)
+	d.SetMaxIdleConns(*conns)
 	res, err := benchRush(ctx, d, cfg, *joins, *capQty)
 	if err != nil {
 		return err
