@@ -107,6 +107,12 @@ func TestGroupBuyJoinOnAPhone(t *testing.T) {
 	step("list", chromedp.Navigate(p.URL+"/admin/"+p.Com.ID+"/groupbuys"), chromedp.WaitVisible("#gb-create"))
 	screenshot(t, phone, "gb-leader-390x844-1-list")
 	step("detail", chromedp.Navigate(p.URL+"/admin/"+p.Com.ID+"/groupbuys/"+c["id"].(string)), chromedp.WaitVisible("#gb-joins"))
+	step("proxy", chromedp.SendKeys("#gb-p-name", "刘奶奶"), chromedp.SendKeys("#gb-p-phone", "13700001111"), chromedp.SendKeys("#gb-p-building", "2号楼"),
+		chromedp.Click("#gb-proxy-submit"), chromedp.WaitVisible("#gb-d-msg"))
+	if got := text("#gb-d-msg"); !strings.Contains(got, "刘奶奶") || !strings.Contains(got, "¥38.00") {
+		t.Fatalf("proxy message %q", got)
+	}
+	screenshot(t, phone, "gb-leader-390x844-1b-proxy")
 	if got := text("#gb-joins"); !strings.Contains(got, "138****8000") || strings.Contains(got, "13800138000") {
 		t.Fatalf("leader's joins %q", got)
 	}
