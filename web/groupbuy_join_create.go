@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"shelin/groupbuy"
+	"shelin/identity"
 )
 
 type joinCreateRequest struct {
@@ -26,6 +27,12 @@ func (s *Server) createGroupBuyJoin(c *fiber.Ctx) error {
 		return err
 	}
 	token := strings.Clone(c.Params("token"))
+	// Idempotency keys are scoped per community (API.md): the campaign's.
+	camp, err := s.gb.ByToken(c.UserContext(), s.db, token)
+	if err != nil {
+		return err
+	}
+	c.Locals("community", identity.Community{ID: camp.CommunityID})
 	return s.idempotent(c, func(tx *sqlx.Tx) (int, any, error) {
 		res, err := s.gb.Join(c.UserContext(), tx, token, groupbuy.JoinInput{Name: req.Name, Phone: req.Phone, Building: req.Building,
 			Qty: req.Qty, Provider: req.Provider})
