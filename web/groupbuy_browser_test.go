@@ -1,15 +1,20 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jmoiron/sqlx"
 
 	"shelin/identity"
+	"shelin/internal/db"
 )
 
 // TestGroupBuyJoinOnAPhone: a neighbour joins on a phone-sized window —
@@ -18,6 +23,21 @@ import (
 // and 800×1280) for a person to look at.
 func TestGroupBuyJoinOnAPhone(t *testing.T) {
 	p := newPOSEnv(t, 10)
+	// The pastry has a picture (a plain peony-red square will do).
+	img := image.NewNRGBA(image.Rect(0, 0, 320, 200))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = 0xc2, 0x18, 0x5b, 0xff
+	}
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(context.Background(), p.DB, func(tx *sqlx.Tx) error {
+		_, err := p.Srv.POS().Inventory.SetProductImage(context.Background(), tx, p.Com.ID, p.pastry, pngBuf.Bytes())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	c := p.gbCampaign(3, 20)
 	// Two neighbours already joined and paid: the list shows masked names.
 	token := tokenOf(c["join_url"].(string))
@@ -49,7 +69,7 @@ func TestGroupBuyJoinOnAPhone(t *testing.T) {
 		return s
 	}
 	step("open", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(c["join_url"].(string)), chromedp.WaitVisible("#gb-next-1"))
+		chromedp.Navigate(c["join_url"].(string)), chromedp.WaitVisible("#gb-next-1"), chromedp.WaitVisible("#gb-pic"))
 	if got := text("#gb-recent"); !strings.Contains(got, "王**") || strings.Contains(got, "王秀英") {
 		t.Fatalf("participants list %q", got)
 	}

@@ -30,6 +30,8 @@ type publicCampaign struct {
 	Participants int                    `json:"participants"`
 	Recent       []groupbuy.Participant `json:"recent"`
 	Providers    []string               `json:"providers"`
+	// ImageURL is the product's picture, if it has one.
+	ImageURL string `json:"image_url,omitempty"`
 }
 
 func (s *Server) publicCampaignOf(c *fiber.Ctx, camp *groupbuy.Campaign) (publicCampaign, error) {
@@ -43,7 +45,11 @@ func (s *Server) publicCampaignOf(c *fiber.Ctx, camp *groupbuy.Campaign) (public
 			provs = append(provs, n)
 		}
 	}
-	return publicCampaign{Title: camp.Title, Description: camp.Description, Status: camp.Status, Price: camp.Price,
+	img := ""
+	if p, err := s.inv.Product(c.UserContext(), s.db, camp.CommunityID, camp.ProductID); err == nil && p.ImageHash != nil {
+		img = "/img/" + *p.ImageHash
+	}
+	return publicCampaign{ImageURL: img, Title: camp.Title, Description: camp.Description, Status: camp.Status, Price: camp.Price,
 		FundPerUnit: camp.FundPerUnit, Earmarks: s.earmarksPerUnit(c.UserContext(), camp.CommunityID, camp.FundPerUnit),
 		MinQty: camp.MinQty, MaxQty: camp.MaxQty, Left: camp.Left(), PerPersonMax: camp.PerPersonMax, Deadline: camp.Deadline,
 		PickupPoint: camp.PickupPoint, PickupFrom: camp.PickupFrom, PickupUntil: camp.PickupUntil, PaidQty: pr.PaidQty,
