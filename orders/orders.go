@@ -123,7 +123,15 @@ type New struct {
 	// Fee is the provider's (estimated) fee on the whole order, spread over
 	// the lines like the discount.
 	Fee money.Amount
+	// Seq, when set, numbers the order "<prefix>-<Seq>" without the
+	// community's daily counter: group-buy joins draw it from a sequence of
+	// their own (from 1,000,000 up, a range the daily counter never
+	// reaches), so that a rush of joins does not queue on the counter row.
+	Seq int
 }
+
+// OwnSeqFloor is the least Seq a caller may give New.
+const OwnSeqFloor = 1000000
 
 var prefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,5}$`)
 
@@ -199,12 +207,20 @@ func Create(ctx context.Context, tx *sqlx.Tx, in New) (*Order, error) {
 		return nil, err
 	}
 	var seq int
-	if err := tx.GetContext(ctx, &seq, `INSERT INTO order_number_counters (community_id, day, last) VALUES ($1,$2,1)
-		ON CONFLICT (community_id, day) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last`,
-		in.CommunityID, day.Day); err != nil {
-		return nil, err
+	var number string
+	if in.Seq != 0 {
+		if in.Seq < OwnSeqFloor {
+			return nil, fmt.Errorf("orders: an own sequence number must be at least %d", OwnSeqFloor)
+		}
+		seq, number = in.Seq, fmt.Sprintf("%s-%d", in.Prefix, in.Seq)
+	} else {
+		if err := tx.GetContext(ctx, &seq, `INSERT INTO order_number_counters (community_id, day, last) VALUES ($1,$2,1)
+			ON CONFLICT (community_id, day) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last`,
+			in.CommunityID, day.Day); err != nil {
+			return nil, err
+		}
+		number = fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
 	}
-	number := fmt.Sprintf("%s-%s-%04d", in.Prefix, day.Day.Format("0102"), seq)
 	var o Order
 	if err := tx.GetContext(ctx, &o, `INSERT INTO orders (community_id, channel, number, business_day, seq, status, subtotal, discount, total, receipt_token, created_by, expires_at)
 		VALUES ($1,$2,$3,$4,$5,'awaiting_payment',$6,$7,$8,$9,$10,$11) RETURNING `+orderCols,
@@ -385,7 +401,7 @@ func ExpireDue(ctx context.Context, q sqlx.QueryerContext, now time.Time, limit 
 		CommunityID string `db:"community_id"`
 		ID          string `db:"id"`
 	}
-	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM orders WHERE status='awaiting_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT community_id, id FROM orders WHERE status='awaiting_payment' AND channel = 'pos' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, now, limit)
 	return out, err
 }
 
@@ -395,12 +411,13 @@ type Ref struct {
 	ID          string `db:"id"`
 }
 
-// AwaitingQR lists orders awaiting a QR payment (other than the static
+// AwaitingQR lists stall orders (channel pos: a group-buy join polls and
+// settles through groupbuy) awaiting a QR payment (other than the static
 // 收款码, which nobody can query) created before a time, oldest first.
 func AwaitingQR(ctx context.Context, q sqlx.QueryerContext, before time.Time, limit int) ([]Ref, error) {
 	var out []Ref
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT o.community_id, o.id FROM orders o JOIN payments p ON p.order_id = o.id
-		WHERE o.status = 'awaiting_payment' AND p.method = 'qr' AND p.provider <> 'static' AND o.created_at < $1
+		WHERE o.status = 'awaiting_payment' AND o.channel = 'pos' AND p.method = 'qr' AND p.provider <> 'static' AND o.created_at < $1
 		ORDER BY o.created_at LIMIT $2`, before, limit)
 	return out, err
 }

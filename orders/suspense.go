@@ -182,7 +182,7 @@ func StuckAwaiting(ctx context.Context, q sqlx.QueryerContext, communityID strin
 		limit = 100
 	}
 	out := []Order{}
-	err := sqlx.SelectContext(ctx, q, &out, `SELECT `+orderCols+` FROM orders WHERE community_id=$1 AND status='awaiting_payment'
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT `+orderCols+` FROM orders WHERE community_id=$1 AND status='awaiting_payment' AND channel = 'pos'
 		AND created_at < $2 ORDER BY created_at LIMIT $3`, communityID, before, limit)
 	return out, err
 }

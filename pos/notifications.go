@@ -58,6 +58,15 @@ func (s *Service) HandleNotification(ctx context.Context, providerName string, h
 	return st, ct, b, nil
 }
 
+// ChannelNotifications applies verified notifications about the payments of
+// another channel's orders (group-buy joins) through that channel's own
+// confirmation path, exactly once per notification id, in its own
+// transaction with rows locked in its own stable order. It returns an
+// orders.Note* outcome.
+type ChannelNotifications interface {
+	ApplyNotification(ctx context.Context, n payment.Notification, p *orders.Payment) (string, error)
+}
+
 // ApplyNotification applies a verified notification in its own transaction,
 // through the one confirmation path. Rows are locked in the one order every
 // writer uses — order, then payment — before the notification is recorded
@@ -76,6 +85,16 @@ func (s *Service) ApplyNotification(ctx context.Context, n payment.Notification)
 	}
 	if p0.Provider != n.Provider {
 		return NotificationOutcome{}, apperr.NotFoundf("payment not found")
+	}
+	if len(s.Channels) > 0 {
+		var channel string
+		if err := s.DB.GetContext(ctx, &channel, `SELECT channel FROM orders WHERE id=$1`, p0.OrderID); err != nil {
+			return NotificationOutcome{}, err
+		}
+		if h, ok := s.Channels[channel]; ok {
+			outcome, err := h.ApplyNotification(ctx, n, p0)
+			return NotificationOutcome{Outcome: outcome, OrderID: p0.OrderID}, err
+		}
 	}
 	if prov, err := s.Providers.Get(n.Provider); err == nil {
 		var apply bool

@@ -35,6 +35,12 @@ type Service struct {
 	// ended back by itself, as WeChat Pay and Alipay money always is (see
 	// autoRefunds); off, the treasurer decides.
 	AutoRefundSandbox bool
+	// Channels settle the payments of orders sold through another channel
+	// (orders.channel, e.g. "groupbuy"): a notification for such an order is
+	// handed to its channel's own confirmation path.
+	Channels map[string]ChannelNotifications
+	// Verifiers add their own invariants to Verify (group-buys).
+	Verifiers []Verifier
 }
 
 func (s *Service) now() time.Time {

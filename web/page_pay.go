@@ -20,9 +20,14 @@ func (s *Server) pagePay(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.pos.svc.ReceiptOf(c.UserContext(), s.db, p.CommunityID, p.OrderID)
+	r, gb, err := s.groupBuyWalletReceipt(c.UserContext(), p)
 	if err != nil {
 		return err
+	}
+	if !gb {
+		if r, err = s.pos.svc.ReceiptOf(c.UserContext(), s.db, p.CommunityID, p.OrderID); err != nil {
+			return err
+		}
 	}
 	expired := sp.Status == "closed" || (sp.Status == "open" && sp.ExpiresAt != nil && time.Now().After(*sp.ExpiresAt))
 	return s.render(c, "pay", "pay.title", fiber.Map{"Wallet": sp, "Receipt": r, "Expired": expired,

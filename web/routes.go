@@ -31,6 +31,7 @@ var (
 	stallStaff  = []identity.Role{identity.Admin, identity.Volunteer}
 	fundReaders = []identity.Role{identity.Admin, identity.Treasurer, identity.Leader}
 	leaders     = []identity.Role{identity.Admin, identity.Leader}
+	gbReaders   = []identity.Role{identity.Admin, identity.Leader, identity.Treasurer}
 	approvers   = []identity.Role{identity.Admin, identity.Volunteer, identity.Treasurer} // stall staff and managers
 )
 
@@ -202,6 +203,31 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/:cid/pos/static", admins, "Upload the 收款码 from the page", s.pagePOSAdminStatic, true},
 
 		// --- groupbuy ---
+		{"POST", "/api/v1/communities/:cid/groupbuys", leaders, "Open a group-buy (社邻益购) campaign", s.createGroupBuy, false},
+		{"GET", "/api/v1/communities/:cid/groupbuys", gbReaders, "Group-buy campaigns (a 邻长's own)", s.listGroupBuys, false},
+		{"GET", "/api/v1/communities/:cid/groupbuys/:id", gbReaders, "One group-buy with its figures", s.getGroupBuy, false},
+		{"GET", "/api/v1/communities/:cid/groupbuys/:id/joins", gbReaders, "A group-buy's joins (phones masked)", s.listGroupBuyJoins, false},
+		{"GET", "/api/v1/communities/:cid/groupbuys/:id/checklist.csv", gbReaders, "Pickup checklist by building (CSV)", s.groupBuyChecklistCSV, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/settle", leaders, "Settle a group-buy now (once)", s.settleGroupBuy, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/cancel", leaders, "Close a group-buy now and refund every paid join (once)", s.cancelGroupBuy, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/proxy-joins", leaders, "Record a neighbour who paid the 邻长 in cash (idempotent)", s.createProxyJoin, false},
+		{"POST", "/api/v1/communities/:cid/groupbuys/:id/pickups", leaders, "Verify a pickup code (works once)", s.pickupGroupBuy, false},
+		{"GET", "/api/v1/groupbuys/:token", public, "A group-buy's deal and live progress (public link)", s.getPublicGroupBuy, false},
+		{"POST", "/api/v1/groupbuys/:token/joins", public, "Join a group-buy and get a payment (idempotent, no sign-in)", s.createGroupBuyJoin, false},
+		{"GET", "/api/v1/groupbuys/:token/joins/:jtoken", public, "A neighbour's own join, with its pickup code once paid", s.getGroupBuyJoin, false},
+		{"GET", "/g/:token", public, "Group-buy join page (phone)", s.pageGroupBuyJoin, true},
+		{"POST", "/g/:token", public, "Join a group-buy from the join page's form", s.pageGroupBuyJoinSubmit, true},
+		{"GET", "/g/:token/poster", public, "Group-buy poster (A4, shareable)", s.pageGroupBuyPoster, true},
+		{"GET", "/g/:token/qr.svg", public, "QR code of a group-buy's join link", s.groupBuyJoinQR, true},
+		{"GET", "/g/:token/j/:jtoken", public, "A neighbour's join: pay, then the pickup code", s.pageGroupBuyMine, true},
+		{"GET", "/g/:token/j/:jtoken/pickup.svg", public, "QR code of a join's pickup code", s.groupBuyPickupQR, true},
+		{"GET", "/g/:token/j/:jtoken/pay.svg", public, "QR code of a join's payment", s.groupBuyPayQR, true},
+		{"GET", "/admin/:cid/groupbuys", gbReaders, "My group-buys (邻长): list and create", s.pageGroupBuys, true},
+		{"POST", "/admin/:cid/groupbuys", leaders, "Create a group-buy from the page", s.pageGroupBuyCreate, true},
+		{"GET", "/admin/:cid/groupbuys/:id", gbReaders, "One group-buy: joins, settle, pickups, checklist", s.pageGroupBuy, true},
+		{"POST", "/admin/:cid/groupbuys/:id/settle", leaders, "Settle a group-buy from the page", s.pageGroupBuySettle, true},
+		{"POST", "/admin/:cid/groupbuys/:id/proxy", leaders, "Record a cash join for a neighbour from the page", s.pageGroupBuyProxy, true},
+		{"POST", "/admin/:cid/groupbuys/:id/pickup", leaders, "Verify a pickup code from the page", s.pageGroupBuyPickup, true},
 	}
 }
 

@@ -25,6 +25,11 @@ var publicRoutes = []string{
 	"POST /api/v1/pos/pair", "GET /api/v1/pos/device", "POST /api/v1/pos/pin-login",
 	"POST /api/v1/webhooks/sandbox", "POST /api/v1/webhooks/wechatpay", "POST /api/v1/webhooks/alipay", "GET /api/v1/receipts/:token", "GET /r/:token",
 	"GET /pay/:token", "POST /pay/:token", "GET /pos",
+	// group-buys: the neighbour's join link (an unguessable token) and
+	// their own join (a second token)
+	"GET /api/v1/groupbuys/:token", "POST /api/v1/groupbuys/:token/joins", "GET /api/v1/groupbuys/:token/joins/:jtoken",
+	"GET /g/:token", "POST /g/:token", "GET /g/:token/poster", "GET /g/:token/qr.svg", "GET /g/:token/j/:jtoken",
+	"GET /g/:token/j/:jtoken/pickup.svg", "GET /g/:token/j/:jtoken/pay.svg",
 }
 
 var communityRoles = []identity.Role{identity.Admin, identity.Treasurer, identity.Volunteer, identity.Leader}

@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
+	"shelin/groupbuy"
 	"shelin/identity"
 	"shelin/internal/jobs"
 	"shelin/inventory"
@@ -78,7 +79,8 @@ type Server struct {
 	ui  *ui
 	// inv is the catalogue and stock (inventory.go, product_*.go, stock_*.go).
 	inv *inventory.Store
-	pos *posArea // the stall: sales, payments, receipts, tablets (pos.go)
+	pos *posArea          // the stall: sales, payments, receipts, tablets (pos.go)
+	gb  *groupbuy.Service // charity group-buys (groupbuy*.go)
 
 	// Durable background work: each area registers workers in registerJobs.
 	workers  *river.Workers
@@ -107,6 +109,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 		workers: river.NewWorkers()}
 	s.inv = inventory.New(d)
 	s.initPOS()
+	s.initGroupBuy()
 	s.registerStuckGauge()
 	s.registerJobs()
 	return s, nil

@@ -32,6 +32,8 @@ Usage:
   shelin backup [FILE]        consistent pg_dump (custom format) with a checksum and the
                               schema version beside it (FILE.sha256, FILE.meta)
   shelin restore FILE         restore a backup into an empty database and verify it
+  shelin bench groupbuy-rush  2,000 neighbours join a group-buy capped at 500 at once (a
+                              scratch community); prints the time, pays every held join, verifies
   shelin healthcheck          exit 0 when the local server answers /healthz (Docker HEALTHCHECK)
   shelin version              print the version
 
@@ -66,6 +68,8 @@ func main() {
 		err = cmdLedger(args)
 	case "stock":
 		err = cmdStock(args)
+	case "bench":
+		err = cmdBench(args)
 	case "healthcheck":
 		err = cmdHealthcheck()
 	case "version", "--version", "-v":

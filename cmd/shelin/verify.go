@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"shelin/fund"
+	"shelin/groupbuy"
 	"shelin/identity"
 	"shelin/inventory"
 	"shelin/pos"
@@ -33,6 +34,7 @@ func errorsJoin(errs ...error) error { return errors.Join(errs...) }
 // always ends with a summary line, also on an empty database.
 func ledgerVerify(ctx context.Context, d *sqlx.DB) error {
 	svc := &pos.Service{DB: d, Inventory: inventory.New(d), Fund: fund.New(d)}
+	svc.Verifiers = []pos.Verifier{&groupbuy.Service{DB: d}} // group-buys' own invariants
 	reports, ids, err := svc.VerifyAll(ctx)
 	if err != nil {
 		return err
