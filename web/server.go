@@ -19,6 +19,7 @@ import (
 	"shelin/identity"
 	"shelin/internal/jobs"
 	"shelin/inventory"
+	"shelin/reconcile"
 )
 
 // Config is what the server needs from the environment.
@@ -74,6 +75,8 @@ type Server struct {
 	// inv is the catalogue and stock (inventory.go, product_*.go, stock_*.go).
 	inv *inventory.Store
 	pos *posArea // the stall: sales, payments, receipts, tablets (pos.go)
+	// rec is the treasurer's day: statements, issues, close, Z-reports (day.go).
+	rec *reconcile.Service
 
 	// Durable background work: each area registers workers in registerJobs.
 	workers  *river.Workers
@@ -102,6 +105,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 		workers: river.NewWorkers()}
 	s.inv = inventory.New(d)
 	s.initPOS()
+	s.initReconcile()
 	s.registerStuckGauge()
 	s.registerJobs()
 	return s, nil
