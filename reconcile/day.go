@@ -161,6 +161,9 @@ type Issue struct {
 	Status   string        `json:"status"` // open, resolved, acknowledged
 	Note     string        `json:"note,omitempty"`
 	Blocking bool          `json:"blocking,omitempty"` // only fixing it helps (an open shift)
+	// Params fill the pages' catalogue message of the kind (a "@" marks a
+	// catalogue key to look up itself).
+	Params []string `json:"-"`
 }
 
 // Day gathers a business day from the database as it is now.
@@ -205,7 +208,8 @@ func (s *Service) dayIn(ctx context.Context, q sqlx.QueryerContext, cid, date st
 				Detail: "the shift is still open: close it with a cash count", Blocking: true})
 		} else if sh.Variance != nil && !sh.Variance.IsZero() {
 			d.Issues = append(d.Issues, Issue{Key: "shift_variance:" + sh.ID, Kind: IssueShiftVariance, Ref: sh.Stall, Amount: sh.Variance,
-				Detail: fmt.Sprintf("counted %s, expected %s", sh.CountedCash.Yuan(), sh.ExpectedCash.Yuan())})
+				Detail: fmt.Sprintf("counted %s, expected %s", sh.CountedCash.Yuan(), sh.ExpectedCash.Yuan()),
+				Params: []string{sh.CountedCash.Yuan(), sh.ExpectedCash.Yuan()}})
 		}
 	}
 	if err := statementsOf(ctx, q, cid, day, start, end, d); err != nil {
@@ -221,7 +225,7 @@ func (s *Service) dayIn(ctx context.Context, q sqlx.QueryerContext, cid, date st
 		}
 		for _, p := range rep.Problems {
 			h := sha256.Sum256([]byte(p))
-			d.Issues = append(d.Issues, Issue{Key: "verify:" + hex.EncodeToString(h[:8]), Kind: IssueVerify, Ref: "verify", Detail: p})
+			d.Issues = append(d.Issues, Issue{Key: "verify:" + hex.EncodeToString(h[:8]), Kind: IssueVerify, Ref: "verify", Detail: p, Params: []string{p}})
 		}
 	}
 	if err := applyResolutions(ctx, q, cid, day, d); err != nil {
@@ -375,11 +379,13 @@ func statementsOf(ctx context.Context, q sqlx.QueryerContext, cid string, day, s
 		if r.Result == MissingInShelin {
 			d.Statements.MissingInShelin++
 			d.Issues = append(d.Issues, Issue{Key: key, Kind: IssueMissingInShelin, Ref: ref, Amount: &amt,
-				Detail: fmt.Sprintf("%s statement line %d (%s): Shelin has no such %s", r.Provider, r.Line, r.Kind, r.Kind)})
+				Detail: fmt.Sprintf("%s statement line %d (%s): Shelin has no such %s", r.Provider, r.Line, r.Kind, r.Kind),
+				Params: []string{"@day.provider." + r.Provider, fmt.Sprint(r.Line)}})
 		} else {
 			d.Statements.AmountMismatch++
 			d.Issues = append(d.Issues, Issue{Key: key, Kind: IssueAmountMismatch, Ref: ref, Amount: &amt,
-				Detail: fmt.Sprintf("%s statement line %d: %s, Shelin %s", r.Provider, r.Line, r.Amount.Yuan(), r.Expected.Yuan())})
+				Detail: fmt.Sprintf("%s statement line %d: %s, Shelin %s", r.Provider, r.Line, r.Amount.Yuan(), r.Expected.Yuan()),
+				Params: []string{"@day.provider." + r.Provider, fmt.Sprint(r.Line), r.Amount.Yuan(), r.Expected.Yuan()}})
 		}
 	}
 	// Provider payments and refunds of the day.
@@ -420,7 +426,8 @@ func statementsOf(ctx context.Context, q sqlx.QueryerContext, cid string, day, s
 		d.Statements.MissingInStatement++
 		if len(d.Issues) < 2000 {
 			d.Issues = append(d.Issues, Issue{Key: "missing_in_statement:" + it.ID, Kind: IssueMissingInStatement, Ref: it.Ref, Amount: &amt,
-				Detail: fmt.Sprintf("%s %s is not in the %s statement", it.Kind, it.Ref, it.Provider)})
+				Detail: fmt.Sprintf("%s %s is not in the %s statement", it.Kind, it.Ref, it.Provider),
+				Params: []string{"@day.kind." + it.Kind, "@day.provider." + it.Provider}})
 		}
 	}
 	provs := make([]string, 0, len(noStatement))
@@ -431,7 +438,7 @@ func statementsOf(ctx context.Context, q sqlx.QueryerContext, cid string, day, s
 	for _, p := range provs {
 		amt := noStatement[p]
 		d.Issues = append(d.Issues, Issue{Key: "no_statement:" + p, Kind: IssueNoStatement, Ref: p, Amount: &amt,
-			Detail: fmt.Sprintf("no %s statement for this day yet", p)})
+			Detail: fmt.Sprintf("no %s statement for this day yet", p), Params: []string{"@day.provider." + p}})
 	}
 	return nil
 }
@@ -470,7 +477,8 @@ func otherIssues(ctx context.Context, q sqlx.QueryerContext, cid string, day, st
 	for _, h := range held {
 		amt := h.Amount
 		is := Issue{Key: "suspense:" + h.ID, Kind: IssueSuspense, Ref: h.Number, Amount: &amt,
-			Detail: fmt.Sprintf("money held in suspense (%s, %s): refund it or complete the sale", h.Reason, h.Status)}
+			Detail: fmt.Sprintf("money held in suspense (%s, %s): refund it or complete the sale", h.Reason, h.Status),
+			Params: []string{"@susp.reason." + h.Reason, "@susp.status." + h.Status}}
 		if h.Status == "refunded" || h.Status == "completed" {
 			is.Status, is.Note = "resolved", h.Status
 		}
@@ -503,7 +511,7 @@ func otherIssues(ctx context.Context, q sqlx.QueryerContext, cid string, day, st
 	for _, p := range pending {
 		amt := p.Amount
 		d.Issues = append(d.Issues, Issue{Key: "refund_pending:" + p.ID, Kind: IssueRefundPending, Ref: p.Number, Amount: &amt,
-			Detail: fmt.Sprintf("the provider has not confirmed this refund (%s)", p.Status)})
+			Detail: fmt.Sprintf("the provider has not confirmed this refund (%s)", p.Status), Params: []string{p.Status}})
 	}
 	return nil
 }

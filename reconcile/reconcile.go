@@ -112,4 +112,6 @@ func dayStatus(ctx context.Context, q sqlx.QueryerContext, cid string, day time.
 	return row.Status, row.ClosedAt, nil
 }
 
-func isNoRows(err error) bool { return err != nil && strings.Contains(err.Error(), "no rows in result set") }
+func isNoRows(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no rows in result set")
+}

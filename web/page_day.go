@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,11 +46,22 @@ func (s *Server) renderDay(c *fiber.Ctx, actionErr error) error {
 			d.Shifts[i].ClosedAt = &t
 		}
 	}
+	l := lang(c)
+	for i := range d.Issues {
+		is := &d.Issues[i]
+		args := make([]any, len(is.Params))
+		for j, a := range is.Params {
+			if strings.HasPrefix(a, "@") {
+				a = s.ui.t(l, a[1:])
+			}
+			args[j] = a
+		}
+		is.Detail = s.ui.t(l, "day.hint."+is.Kind, args...)
+	}
 	u := currentUser(c)
 	v := dayView{CommunityID: community(c).ID, Day: d, Done: c.Query("done"), Sandbox: s.cfg.Sandbox,
 		IsAdmin: u.Role == "admin" || u.Role == "platform_admin", Today: reconcile.Today(time.Now(), loc)}
 	if actionErr != nil {
-		l := lang(c)
 		code := string(apperr.CodeOf(actionErr))
 		if code == string(apperr.Internal) {
 			return actionErr
