@@ -18,7 +18,10 @@ type daysView struct {
 	Days        []reconcile.DaySummary // newest first
 	SalesChart  template.HTML
 	FundChart   template.HTML
-	Totals      struct{ Sales int; Gross, FundIn, FundOut money.Amount }
+	Totals      struct {
+		Sales                  int
+		Gross, FundIn, FundOut money.Amount
+	}
 }
 
 // pageDays is GET /admin/{cid}/days: the treasurer's calendar (status of
