@@ -118,6 +118,13 @@ func (s *Service) Import(ctx context.Context, in ImportInput) (*ImportResult, er
 		if err := s.storeRows(ctx, tx, in.CommunityID, in.Provider, res.StatementID, parsed.Rows); err != nil {
 			return err
 		}
+		if len(parsed.Rows) >= 5000 {
+			// A big day changes the table's shape: give the planner fresh
+			// statistics before the day's anti-joins read it.
+			if _, err := tx.ExecContext(ctx, `ANALYZE reconcile_statement_rows`); err != nil {
+				return err
+			}
+		}
 		if err := countResults(ctx, tx, res); err != nil {
 			return err
 		}

@@ -132,13 +132,19 @@ func clean(s string) string {
 
 // splitLine reads one CSV line into cleaned fields.
 func splitLine(line string) ([]string, error) {
-	r := csv.NewReader(strings.NewReader(line))
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.TrimLeadingSpace = true
-	f, err := r.Read()
-	if err != nil {
-		return nil, err
+	var f []string
+	if !strings.ContainsRune(line, '"') {
+		// The common case (no quoting): a plain split, no CSV reader.
+		f = strings.Split(line, ",")
+	} else {
+		r := csv.NewReader(strings.NewReader(line))
+		r.FieldsPerRecord = -1
+		r.LazyQuotes = true
+		r.TrimLeadingSpace = true
+		var err error
+		if f, err = r.Read(); err != nil {
+			return nil, err
+		}
 	}
 	for i := range f {
 		f[i] = clean(f[i])
