@@ -328,3 +328,26 @@ func TestOpenShiftBlocksTheClose(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The scheduled download fetches the sandbox statement of the day before,
+// once.
+func TestScheduledDownload(t *testing.T) {
+	f := setup(t)
+	s := f.mustSell("qr", "sandbox", pos.SaleLine{ProductID: f.pastry, Qty: 1})
+	f.pay(s)
+	f.r.Now = func() time.Time { return time.Now().Add(24 * time.Hour) }
+	w := &reconcile.DownloadWorker{S: f.r, Sources: map[string]reconcile.StatementSource{"sandbox": reconcile.SandboxSource{S: f.r}}}
+	for i := 0; i < 2; i++ {
+		if err := w.Work(f.ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.r.Now = nil
+	var n int
+	if err := f.d.GetContext(f.ctx, &n, `SELECT count(*) FROM reconcile_statements WHERE community_id = $1 AND provider = 'sandbox' AND day = $2`, f.cid, f.today()); err != nil || n != 1 {
+		t.Fatalf("statements %d %v", n, err)
+	}
+	if d := f.day(); d.Statements.Matched != 1 || len(issueKinds(d)) != 0 {
+		t.Fatalf("day %+v %v", d.Statements, issueKinds(d))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/riverqueue/river"
 
 	"shelin/reconcile"
 )
@@ -11,6 +12,12 @@ import (
 // initReconcile wires the treasurer's day (package reconcile).
 func (s *Server) initReconcile() {
 	s.rec = reconcile.New(s.db, s.ids, s.pos.svc)
+	sources := map[string]reconcile.StatementSource{}
+	if s.cfg.Sandbox {
+		sources["sandbox"] = reconcile.SandboxSource{S: s.rec}
+	}
+	river.AddWorker(s.workers, &reconcile.DownloadWorker{S: s.rec, Sources: sources})
+	s.periodic = append(s.periodic, reconcile.PeriodicJobs()...)
 }
 
 // Reconcile exposes the treasurer's day (demo data, tests).
