@@ -178,6 +178,13 @@ func TestScriptedDayReconcilesClean(t *testing.T) {
 	if n, problems, err := f.r.VerifyChain(f.ctx, f.cid); err != nil || n != 1 || len(problems) != 0 {
 		t.Fatalf("chain %d %v %v", n, problems, err)
 	}
+	if _, err := f.r.Import(f.ctx, reconcile.ImportInput{CommunityID: f.cid, Provider: "alipay", Data: reconcile.WriteAlipay(nil, f.loc, f.today()),
+		Day: f.today()}); !apperr.Is(err, apperr.DayClosed) {
+		t.Fatalf("a statement into a closed day: %v", err)
+	}
+	if err := f.r.Resolve(f.ctx, reconcile.Resolution{CommunityID: f.cid, Day: f.today(), IssueKey: "verify:x", Action: "acknowledged", Note: "late"}); !apperr.Is(err, apperr.DayClosed) {
+		t.Fatalf("a resolution on a closed day: %v", err)
+	}
 	// Reopen needs a reason; the next close writes version 2 into the chain.
 	if err := f.r.Reopen(f.ctx, f.cid, f.today(), f.tres, ""); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("reopen without a reason: %v", err)

@@ -102,6 +102,11 @@ func (s *Service) Import(ctx context.Context, in ImportInput) (*ImportResult, er
 		} else if err != sql.ErrNoRows {
 			return err
 		}
+		if status, _, err := dayStatus(ctx, tx, in.CommunityID, day); err != nil {
+			return err
+		} else if status == "closed" {
+			return apperr.New(apperr.DayClosed, "business day %s is closed: reopen it to import its statement", res.Day)
+		}
 		pay, ref, fees := parsed.Totals()
 		if err := tx.GetContext(ctx, &res.StatementID, `SELECT gen_random_uuid()`); err != nil {
 			return err
@@ -380,6 +385,15 @@ func (s *Service) MatchStatic(ctx context.Context, cid, statementID string, line
 		}
 		if row.Super != nil {
 			return apperr.Conflictf("this statement was replaced by a later upload")
+		}
+		var day time.Time
+		if err := tx.GetContext(ctx, &day, `SELECT day FROM reconcile_statements WHERE id = $1`, statementID); err != nil {
+			return err
+		}
+		if status, _, err := dayStatus(ctx, tx, cid, day); err != nil {
+			return err
+		} else if status == "closed" {
+			return apperr.New(apperr.DayClosed, "business day %s is closed", day.Format("2006-01-02"))
 		}
 		if row.Result != MissingInShelin || row.Kind != KindPayment {
 			return apperr.Conflictf("only a payment row that Shelin could not match can be ticked off against a 收款码 sale")
