@@ -41,6 +41,9 @@ func (s *Server) pageDayAction(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
+			if formValue(c, "provider") == "sandbox" && !s.cfg.Sandbox {
+				return apperr.Field("provider", "the sandbox provider is off")
+			}
 			_, err = s.rec.Import(ctx, reconcile.ImportInput{CommunityID: cid, Provider: formValue(c, "provider"), Filename: fh.Filename, Data: data,
 				Day: date, UserID: user.ID})
 			return err

@@ -29,6 +29,9 @@ func (s *Server) createStatement(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.FormValue("provider") == "sandbox" && !s.cfg.Sandbox {
+		return apperr.Field("provider", "the sandbox provider is off")
+	}
 	res, err := s.rec.Import(c.UserContext(), reconcile.ImportInput{CommunityID: community(c).ID, Provider: c.FormValue("provider"),
 		Filename: fh.Filename, Data: data, Day: c.FormValue("day"), UserID: currentUser(c).ID})
 	if err != nil {
