@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shelin/internal/apperr"
+	"shelin/reconcile"
 )
 
 // status maps every error code to one HTTP status. This is the only place
@@ -42,6 +43,7 @@ type errorDetail struct {
 // Internal errors are logged with the request id and never shown.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	code, st, msg, field := apperr.Internal, http.StatusInternalServerError, "internal error", ""
+	err = reconcile.MapError(err) // the database refused a write into a closed day
 	var fe *fiber.Error
 	if e, ok := apperr.As(err); ok {
 		code, msg, field = e.Code, e.Message, e.Field

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +72,6 @@ func TestAdminSetsUpWeChatPayOnThePage(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // The tablet sells with WeChat Pay and with Alipay against the fakes: the
 // code appears, the customer pays in the fake wallet, the tablet shows the

@@ -202,6 +202,23 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/:cid/suspense/:id", managers, "Refund held money or complete its sale from the page", s.pageSuspenseAction, true},
 		{"POST", "/admin/:cid/pos/static", admins, "Upload the 收款码 from the page", s.pagePOSAdminStatic, true},
 
+		// --- reconcile ---
+		{"GET", "/api/v1/communities/:cid/days", managers, "Calendar of business days with status and totals (from, to)", s.listDays, false},
+		{"GET", "/api/v1/communities/:cid/days/:date", managers, "One business day: sales, refunds, fund inflow, shifts, statements, issues", s.getDay, false},
+		{"POST", "/api/v1/communities/:cid/days/:date/issues", managers, "Resolve or acknowledge one of the day's issues (with an adjustment entry when money moved)", s.resolveIssue, false},
+		{"POST", "/api/v1/communities/:cid/days/:date/close", managers, "Close the day: shifts closed, issues resolved; writes dated that day then answer 409 day_closed", s.closeDay, false},
+		{"POST", "/api/v1/communities/:cid/days/:date/reopen", admins, "Reopen a closed day with a reason (audited)", s.reopenDay, false},
+		{"GET", "/api/v1/communities/:cid/days/:date/report.csv", managers, "The day as CSV (UTF-8 with BOM)", s.dayReportCSV, false},
+		{"GET", "/api/v1/communities/:cid/days/:date/z-report", managers, "The day's Z-report, printable (A4 or ?paper=58mm; ?format=json)", s.getZReport, false},
+		{"GET", "/api/v1/communities/:cid/z-reports/verify", managers, "Check the Z-report hash chain", s.verifyZChain, false},
+		{"POST", "/api/v1/communities/:cid/statements", managers, "Upload a provider statement (multipart file + provider: wechatpay, alipay, sandbox)", s.createStatement, false},
+		{"POST", "/api/v1/communities/:cid/statements/sandbox", managers, "Download and import the sandbox provider's statement of a day (simulation)", s.sandboxOnly(s.downloadSandboxStatement), false},
+		{"POST", "/api/v1/communities/:cid/statements/:id/rows/:line/static-match", managers, "Tick a 收款码 sale off against an unmatched statement row", s.matchStaticSale, false},
+		{"GET", "/admin/:cid/days", managers, "Treasurer's calendar of days with charts", s.pageDays, true},
+		{"GET", "/admin/:cid/days/:date", managers, "The day page: totals, issues, shifts, statements, close", s.pageDay, true},
+		{"POST", "/admin/:cid/days/:date", managers, "Import a statement, resolve an issue, tick off a 收款码 sale or close the day from the page", s.pageDayAction, true},
+		{"GET", "/admin/:cid/days/:date/z-report", managers, "Printable Z-report (A4 or ?paper=58mm)", s.getZReport, true},
+
 		// --- groupbuy ---
 		{"POST", "/api/v1/communities/:cid/groupbuys", leaders, "Open a group-buy (社邻益购) campaign", s.createGroupBuy, false},
 		{"GET", "/api/v1/communities/:cid/groupbuys", gbReaders, "Group-buy campaigns (a 邻长's own)", s.listGroupBuys, false},

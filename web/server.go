@@ -20,6 +20,7 @@ import (
 	"shelin/identity"
 	"shelin/internal/jobs"
 	"shelin/inventory"
+	"shelin/reconcile"
 )
 
 // Config is what the server needs from the environment.
@@ -81,6 +82,8 @@ type Server struct {
 	inv *inventory.Store
 	pos *posArea          // the stall: sales, payments, receipts, tablets (pos.go)
 	gb  *groupbuy.Service // charity group-buys (groupbuy*.go)
+	// rec is the treasurer's day: statements, issues, close, Z-reports (day.go).
+	rec *reconcile.Service
 
 	// Durable background work: each area registers workers in registerJobs.
 	workers  *river.Workers
@@ -110,6 +113,7 @@ func New(cfg Config, d *sqlx.DB) (*Server, error) {
 	s.inv = inventory.New(d)
 	s.initPOS()
 	s.initGroupBuy()
+	s.initReconcile()
 	s.registerStuckGauge()
 	s.registerJobs()
 	return s, nil
