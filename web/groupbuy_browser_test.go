@@ -163,4 +163,3 @@ func joinPhones(list map[string]any) []string {
 	}
 	return out
 }
-

@@ -72,7 +72,6 @@ func TestAdminSetsUpWeChatPayOnThePage(t *testing.T) {
 	}
 }
 
-
 // The tablet sells with WeChat Pay and with Alipay against the fakes: the
 // code appears, the customer pays in the fake wallet, the tablet shows the
 // green tick; then a refund from the tablet (second PIN) goes back to the
