@@ -490,7 +490,7 @@ func otherIssues(ctx context.Context, q sqlx.QueryerContext, cid string, day, st
 		Total  money.Amount `db:"total"`
 	}
 	if err := sqlx.SelectContext(ctx, q, &awaiting, `SELECT id, number, total FROM orders
-		WHERE community_id = $1 AND business_day = $2 AND status = 'awaiting_payment' ORDER BY number`, cid, day); err != nil {
+		WHERE community_id = $1 AND business_day = $2 AND status = 'awaiting_payment' AND channel = 'pos' ORDER BY number`, cid, day); err != nil {
 		return fmt.Errorf("reconcile: awaiting: %w", err)
 	}
 	for _, a := range awaiting {

@@ -239,7 +239,11 @@ func (s *Service) storeRows(ctx context.Context, tx *sqlx.Tx, cid, provider, sta
 			UNION ALL
 			SELECT s.id::text, p.provider, sr.status, s.amount, 0
 			FROM payment_suspense s JOIN suspense_refunds sr ON sr.suspense_id = s.id JOIN payments p ON p.id = s.payment_id
-			WHERE s.community_id = $1 AND s.id = ANY($2::uuid[])`, cid, pq.Array(refundIDs)); err != nil {
+			WHERE s.community_id = $1 AND s.id = ANY($2::uuid[])
+			UNION ALL
+			SELECT g.id::text, p.provider, g.status, g.amount, 0
+			FROM groupbuy_refunds g JOIN groupbuy_joins j ON j.id = g.join_id JOIN payments p ON p.id = j.payment_id
+			WHERE g.community_id = $1 AND g.id = ANY($2::uuid[])`, cid, pq.Array(refundIDs)); err != nil {
 			return fmt.Errorf("reconcile: refunds of the statement: %w", err)
 		}
 		for _, r := range rs {

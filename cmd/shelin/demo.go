@@ -47,7 +47,7 @@ type demoStep struct {
 var demoSteps []demoStep
 
 // registerDemo adds a step; steps run in order (identity 0, inventory 10,
-// fund 20, pos 30, groupbuy 40).
+// fund 20, pos 30, groupbuy 32, days 35).
 func registerDemo(order int, name string, run func(*demoEnv) error) {
 	demoSteps = append(demoSteps, demoStep{order, name, run})
 }

@@ -40,7 +40,9 @@ func TestDemoDays(t *testing.T) {
 	if got := strings.Join(kinds, ","); today.Status != "open" || got != "missing_in_shelin,shift_open,shift_variance" {
 		t.Fatalf("today %s: %s", today.Status, got)
 	}
-	if today.Statements.Matched != 2 || today.Statements.MissingInShelin != 1 {
+	// The stall's two sandbox sales and the group-buys' wallet payments and
+	// refunds all match; only the planted unknown row does not.
+	if today.Statements.Matched < 2 || today.Statements.MissingInShelin != 1 || today.Statements.MissingInStatement != 0 {
 		t.Fatalf("statements %+v", today.Statements)
 	}
 }

@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	registerDemo(40, "group-buys: one open, one succeeded with pickups, one failed and refunded", seedGroupBuys)
+	registerDemo(32, "group-buys: one open, one succeeded with pickups, one failed and refunded", seedGroupBuys)
 }
 
 // gbKit is the group-buy service with a sandbox wallet whose signed
