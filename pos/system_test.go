@@ -47,6 +47,7 @@ import (
 
 	"shelin/fund"
 	"shelin/internal/apperr"
+	"shelin/internal/dbtest"
 	"shelin/internal/money"
 	"shelin/inventory"
 	"shelin/orders"
@@ -221,7 +222,10 @@ func TestSystemRandomized(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("seed %d (rerun with -seed %d), %d operations, %d workers", seed, seed, *systemOps, *systemWorkers)
-	f := setup(t, 40, 80)
+	// A database of its own: the jobs it runs (refund sweep, expiry sweep,
+	// poll) work across all communities, and other tests leave their own
+	// pending work behind in the package's shared database.
+	f := setupOn(t, dbtest.Fresh(t), 40, 80)
 	artA := f.painting("100.00", "0.00", 6)  // consigned, maker 80 %, no cost
 	artB := f.painting("120.00", "10.00", 5) // consigned, maker 80 %, cost 10
 	clock := &simClock{}
