@@ -211,10 +211,10 @@ func TestMoneyThatCannotCompleteASaleIsHeldInSuspense(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	f.tx(func(tx *sqlx.Tx) error { // the wallet's own books: it took the money
-		_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_late' WHERE merchant_ref=$1`, late.Payment.MerchantRef)
+		_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_late_'||$1 WHERE merchant_ref=$1`, late.Payment.MerchantRef)
 		return err
 	})
-	lateBody := payment.NotificationBody("evt_late", payment.PaymentSucceeded, late.Payment.ID, late.Order.Total, "sbx_late", time.Now())
+	lateBody := payment.NotificationBody("evt_late_"+late.Payment.ID, payment.PaymentSucceeded, late.Payment.ID, late.Order.Total, "sbx_late_"+late.Payment.MerchantRef, time.Now())
 	if st, err := f.deliver(lateBody, time.Now(), secret); st != 200 || err != nil {
 		t.Fatalf("late notification %d %v", st, err)
 	}

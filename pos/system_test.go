@@ -2162,7 +2162,7 @@ func TestSystemRestockRefundAfterDamagedUnitOfTheSameLine(t *testing.T) {
 func TestSystemRightAmountAfterAWrongOneAndACancelIsHeld(t *testing.T) {
 	f := setup(t, 5, 0)
 	s := f.mustSell("qr", "sandbox", nil, pos.SaleLine{ProductID: f.pastry, Qty: 1})
-	wrong := payment.NotificationBody("evt_wrong", payment.PaymentSucceeded, s.Payment.ID, money.MustParse("37.00"), "sbx_x", time.Now())
+	wrong := payment.NotificationBody("evt_wrong_"+s.Payment.ID, payment.PaymentSucceeded, s.Payment.ID, money.MustParse("37.00"), "sbx_x", time.Now())
 	if st, err := f.deliver(wrong, time.Now(), secret); st != http.StatusUnprocessableEntity || !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("wrong amount: %d %v", st, err)
 	}
@@ -2170,10 +2170,10 @@ func TestSystemRightAmountAfterAWrongOneAndACancelIsHeld(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	f.tx(func(tx *sqlx.Tx) error { // the wallet took the money (its close raced the customer's tap)
-		_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_real' WHERE merchant_ref=$1`, s.Payment.MerchantRef)
+		_, err := tx.Exec(`UPDATE sandbox_payments SET status='paid', paid_at=now(), txn_id='sbx_real_'||$1 WHERE merchant_ref=$1`, s.Payment.MerchantRef)
 		return err
 	})
-	right := payment.NotificationBody("evt_right", payment.PaymentSucceeded, s.Payment.ID, money.MustParse("38.00"), "sbx_real", time.Now())
+	right := payment.NotificationBody("evt_right_"+s.Payment.ID, payment.PaymentSucceeded, s.Payment.ID, money.MustParse("38.00"), "sbx_real_"+s.Payment.MerchantRef, time.Now())
 	if st, err := f.deliver(right, time.Now(), secret); st != http.StatusOK || err != nil {
 		t.Fatalf("right amount: %d %v", st, err)
 	}
