@@ -174,7 +174,7 @@ func insertPostings(ctx context.Context, tx *sqlx.Tx, entryID string, acctIDs, a
 // conflicts; anything else is an internal error.
 func mapPostingError(err error, postings []posting) error {
 	if isOverdraw(err) {
-		return apperr.Conflictf("the fund or project does not hold enough money for this")
+		return apperr.Conflictf("the fund or project does not hold enough money for this").Say("err.overdraw.fund")
 	}
 	if isRealMoneyOverdraw(err) {
 		// A concurrent payment took the money between the check and the
@@ -185,7 +185,8 @@ func mapPostingError(err error, postings []posting) error {
 				oe.Account, oe.Wants = p.acct, p.amount.Neg()
 			}
 		}
-		oe.err = apperr.Conflictf("%s does not hold enough money to pay %s", accountName(oe.Account), oe.Wants.Yuan())
+		oe.err = apperr.Conflictf("%s does not hold enough money to pay %s", accountName(oe.Account), oe.Wants.Yuan()).
+			Say("err.overdraw."+oe.Account.Kind+".short", oe.Wants.Yuan())
 		return oe
 	}
 	return fmt.Errorf("fund: insert postings: %w", err)
@@ -257,7 +258,8 @@ func checkRealMoney(ctx context.Context, q sqlx.QueryerContext, ids map[AccountR
 		}
 		if bal.Add(amt).IsNegative() {
 			return &OverdrawError{Account: ref, Holds: bal, Wants: amt.Neg(),
-				err: apperr.Conflictf("%s holds %s; it cannot pay %s", accountName(ref), bal.Yuan(), amt.Neg().Yuan())}
+				err: apperr.Conflictf("%s holds %s; it cannot pay %s", accountName(ref), bal.Yuan(), amt.Neg().Yuan()).
+					Say("err.overdraw."+ref.Kind, bal.Yuan(), amt.Neg().Yuan())}
 		}
 	}
 	return nil

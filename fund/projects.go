@@ -560,7 +560,7 @@ func (l *Ledger) Disburse(ctx context.Context, tx *sqlx.Tx, communityID, project
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE fund_projects SET disbursed = disbursed + $2 WHERE id = $1`, p.ID, in.Amount); err != nil {
 		if isOverdraw(err) {
-			return Disbursement{}, Project{}, apperr.Conflictf("the project does not hold enough money for this").WithField("amount")
+			return Disbursement{}, Project{}, apperr.Conflictf("the project does not hold enough money for this").Say("err.overdraw.project").WithField("amount")
 		}
 		return Disbursement{}, Project{}, fmt.Errorf("fund: update project: %w", err)
 	}

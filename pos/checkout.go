@@ -414,7 +414,7 @@ func (s *Service) end(ctx context.Context, communityID, orderID, status string) 
 		return nil, err
 	}
 	if sale.Order.Status != status {
-		return sale, apperr.Conflictf("the customer has just paid: the sale is %s", sale.Order.Status)
+		return sale, apperr.Conflictf("the customer has just paid: the sale is %s", sale.Order.Status).Say("err.sale.justpaid")
 	}
 	return sale, nil
 }

@@ -68,14 +68,15 @@ func (s *Service) Refund(ctx context.Context, tx *sqlx.Tx, communityID, orderID 
 	case p.Method == "cash":
 		sh, err := s.CurrentShift(ctx, tx, communityID, row.LocationID)
 		if err != nil {
-			return nil, apperr.Conflictf("open a shift at the stall to pay cash back from its drawer")
+			return nil, apperr.Conflictf("open a shift at the stall to pay cash back from its drawer").Say("err.refund.noshift")
 		}
 		d, err := DrawerOf(ctx, tx, sh)
 		if err != nil {
 			return nil, err
 		}
 		if d.Expected.LessThan(r.Amount) {
-			return nil, apperr.Conflictf("the drawer should hold %s, not enough to pay back %s in cash", d.Expected.Yuan(), r.Amount.Yuan())
+			return nil, apperr.Conflictf("the drawer should hold %s, not enough to pay back %s in cash", d.Expected.Yuan(), r.Amount.Yuan()).
+				Say("err.overdraw.cash_drawer", d.Expected.Yuan(), r.Amount.Yuan())
 		}
 		shiftID = &sh.ID
 		credit = fund.CashDrawer(row.LocationID)

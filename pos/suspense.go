@@ -33,7 +33,7 @@ func lockOpenHeld(ctx context.Context, tx *sqlx.Tx, communityID, suspenseID stri
 		return nil, nil, nil, err
 	}
 	if susp.Status != orders.SuspenseOpen {
-		return nil, nil, nil, apperr.Conflictf("this held payment is already %s", susp.Status)
+		return nil, nil, nil, apperr.Conflictf("this held payment is already %s", susp.Status).Say("err.susp.done", "@susp.status."+susp.Status)
 	}
 	return o, p, susp, nil
 }
@@ -151,7 +151,8 @@ func (s *Service) CompleteHeld(ctx context.Context, tx *sqlx.Tx, communityID, su
 		return nil, err
 	}
 	if !susp.Amount.Equal(o.Total) {
-		return nil, apperr.Conflictf("%s was received for a sale of %s: refund it instead", susp.Amount.Yuan(), o.Total.Yuan())
+		return nil, apperr.Conflictf("%s was received for a sale of %s: refund it instead", susp.Amount.Yuan(), o.Total.Yuan()).
+			Say("err.susp.amount", susp.Amount.Yuan(), o.Total.Yuan())
 	}
 	row, err := s.saleRow(ctx, tx, o.ID)
 	if err != nil {

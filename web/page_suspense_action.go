@@ -18,7 +18,7 @@ func (s *Server) pageSuspenseAction(c *fiber.Ctx) error {
 	switch action {
 	case "refund":
 		if formValue(c, "checked") != "yes" {
-			return apperr.Field("checked", "tick that you checked the statement before giving the money back")
+			return apperr.Field("checked", "tick that you checked the statement before giving the money back").Say("err.susp.checked")
 		}
 		err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 			_, err := s.pos.svc.RefundHeld(ctx, tx, cid, id, user.ID)
@@ -30,7 +30,7 @@ func (s *Server) pageSuspenseAction(c *fiber.Ctx) error {
 			return err
 		})
 	default:
-		return apperr.Field("action", "choose refund or complete")
+		return apperr.Field("action", "choose refund or complete").Say("err.susp.action")
 	}
 	if err != nil {
 		return err

@@ -93,7 +93,10 @@ func TestHeldMoneyOverHTTP(t *testing.T) {
 	if st, again := p.call("POST", p.c()+"/suspense/"+heldID+"/complete", tre, map[string]any{}, "Idempotency-Key", "complete-1"); st != 200 || again["status"] != "paid" {
 		t.Fatalf("replay %d %v", st, again)
 	}
-	if st, b := p.call("POST", p.c()+"/suspense/"+heldID+"/refund", tre, map[string]any{}, "Idempotency-Key", "refund-1"); st != 409 {
+	// The refusal names its message in the catalogue: the reader sees it in
+	// Chinese (display), the API keeps its English message.
+	if st, b := p.call("POST", p.c()+"/suspense/"+heldID+"/refund", tre, map[string]any{}, "Idempotency-Key", "refund-1"); st != 409 ||
+		errorOf(b)["display"] != "这笔暂挂的到账已经处理过了（已完成销售）。" {
 		t.Fatalf("refunding completed money: %d %v", st, b)
 	}
 	_, held2 := p.heldStaticSale("held-2")

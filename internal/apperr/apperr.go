@@ -29,6 +29,11 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
+	// Key and Args name the message in the web catalogue (web/i18n), so a
+	// page or the tablet shows it in the reader's language; Message stays
+	// the API's English text.
+	Key  string
+	Args []string
 }
 
 func (e *Error) Error() string {
@@ -46,6 +51,13 @@ func New(code Code, format string, args ...any) *Error {
 // Field returns an invalid-input error naming the field at fault.
 func Field(field, format string, args ...any) *Error {
 	return &Error{Code: Invalid, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// Say returns a copy of e that names its message in the catalogue.
+func (e *Error) Say(key string, args ...string) *Error {
+	c := *e
+	c.Key, c.Args = key, args
+	return &c
 }
 
 // WithField returns a copy of e naming field.

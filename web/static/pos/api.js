@@ -209,6 +209,7 @@ window.POS = window.POS || {};
     if (e && e.code === 'insufficient_stock') return P.t('err.stock') + (e.message ? '：' + e.message : '');
     if (e && e.field === 'approval_token') return P.t('approval.invalid');
     if (e && e.field === 'approver') return P.t('approval.again');
+    if (e && e.display) return e.display;
     if (e && e.message) return e.message;
     return P.t('err.generic');
   };
